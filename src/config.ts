@@ -1,0 +1,99 @@
+/**
+ * The one place that reads the environment (DESIGN.md decision 6). Everything else receives a
+ * ServerConfig, which keeps tests free to build their own without touching process.env.
+ */
+import path from 'node:path';
+
+export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
+
+export interface ServerConfig {
+  port: number;
+  /** Base path of the FHIR API, e.g. "/fhir". Always starts with "/" and never ends with one. */
+  basePath: string;
+  /** Public base URL used in Location headers and Bundle links; derived from the request when unset. */
+  publicBaseUrl?: string;
+  dataDir: string;
+  mongodbUri?: string;
+  mongodbDatabase: string;
+  logLevel: LogLevel;
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes: number;
+  /** sqlite `synchronous` pragma for the embedded engine: NORMAL survives a process kill, FULL a power cut. */
+  embeddedSynchronous: 'NORMAL' | 'FULL';
+  search: {
+    defaultCount: number;
+    maxCount: number;
+  };
+  /** Most resources a conditional delete may remove in one request. */
+  maxConditionalDeletes: number;
+  /** Most entries accepted in one batch or transaction Bundle. */
+  maxBundleEntries: number;
+  validation: {
+    /** When true, a meta.profile we do not know is a warning instead of a 422. */
+    lenientUnknownProfiles: boolean;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`Configuration ${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new Error(`Configuration ${name} must be true or false, got "${env[name]}"`);
+}
+
+function normaliseBasePath(raw: string): string {
+  const trimmed = raw.trim().replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
+
+export function loadConfig(env: Env = process.env): ServerConfig {
+  const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new Error(`Configuration LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+  const synchronous = (env.EMBEDDED_SYNCHRONOUS ?? 'NORMAL').toUpperCase();
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new Error(`Configuration EMBEDDED_SYNCHRONOUS must be NORMAL or FULL, got "${env.EMBEDDED_SYNCHRONOUS}"`);
+  }
+  return {
+    port: integer(env, 'PORT', 8080),
+    basePath: normaliseBasePath(env.BASE_PATH ?? '/fhir'),
+    publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
+    dataDir: path.resolve(env.DATA_DIR ?? './data'),
+    mongodbUri: env.MONGODB_URI || undefined,
+    mongodbDatabase: env.MONGODB_DATABASE ?? 'mtm',
+    logLevel,
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 16 * 1024 * 1024, 1),
+    embeddedSynchronous: synchronous,
+    search: {
+      defaultCount: integer(env, 'SEARCH_DEFAULT_COUNT', 20, 1),
+      maxCount: integer(env, 'SEARCH_MAX_COUNT', 1000, 1),
+    },
+    maxConditionalDeletes: integer(env, 'MAX_CONDITIONAL_DELETES', 100, 1),
+    maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10000, 1),
+    validation: {
+      lenientUnknownProfiles: bool(env, 'VALIDATION_LENIENT_UNKNOWN_PROFILES', false),
+    },
+  };
+}
+
+/** A configuration for tests and tools: the defaults, with overrides. */
+export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  return { ...loadConfig({ LOG_LEVEL: 'silent' }), ...overrides };
+}
