@@ -1,0 +1,253 @@
+/**
+ * Versioned storage of FHIR resources, written once against the storage port. It owns ids,
+ * meta.versionId and meta.lastUpdated, keeps every version in history, and makes each write a
+ * compare-and-set on the version it read, so two writers of version n cannot both succeed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import {
+  HISTORY_COLLECTION,
+  type HistoryDocument,
+  type HistoryMethod,
+  historyId,
+  type ResourceDocument,
+} from '../storage/collections';
+import type { DocumentCollection, Filter, IndexSpec, SortSpec, StorageEngine, StorageSession } from '../storage/port';
+import { DuplicateKeyError } from '../storage/port';
+import { conflict, gone, notFound, preconditionFailed } from '../fhir/outcome';
+
+/** Computes what a resource is searched and sorted by; supplied by the search layer. */
+export interface SearchIndexer {
+  index(resource: Resource): Pick<ResourceDocument, 'sp' | 'sk'>;
+  /** Index specs every current-version collection should have. */
+  indexSpecs(): IndexSpec[];
+}
+
+const NO_INDEX: SearchIndexer = { index: () => ({}), indexSpecs: () => [] };
+
+export interface WriteOptions {
+  session?: StorageSession;
+  /** The version the client expects to replace (If-Match); a different current version gives 412. */
+  ifMatch?: number;
+  /** The history method recorded for this write. */
+  method?: HistoryMethod;
+}
+
+export interface WriteResult {
+  resource: Resource;
+  /** True when the write created the resource (201), false when it replaced one (200). */
+  created: boolean;
+}
+
+export interface DeleteResult {
+  /** False when there was nothing to delete (already deleted or never existed). */
+  deleted: boolean;
+  versionId?: number;
+}
+
+export interface HistoryQuery {
+  type?: string;
+  id?: string;
+  /** Only versions written at or after this instant (epoch ms). */
+  since?: number;
+  /** Only versions written at or before this instant (epoch ms); pins paging to a snapshot. */
+  until?: number;
+  offset: number;
+  count: number;
+}
+
+const MAX_CAS_RETRIES = 20;
+
+export class ResourceRepository {
+  private readonly history: DocumentCollection<HistoryDocument>;
+  private readonly preparedTypes = new Map<string, Promise<void>>();
+
+  constructor(
+    readonly engine: StorageEngine,
+    private readonly indexer: SearchIndexer = NO_INDEX,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.history = engine.collection<HistoryDocument>(HISTORY_COLLECTION);
+  }
+
+  /** Creates the history indexes, and the search indexes of the given types. */
+  async init(types: Iterable<string>): Promise<void> {
+    await this.history.createIndex({ type: 1, rid: 1, vid: -1 });
+    await this.history.createIndex({ ts: -1 });
+    await this.history.createIndex({ type: 1, ts: -1 });
+    await Promise.all([...types].map((t) => this.prepare(t)));
+  }
+
+  /** The current-version collection of a type, with its indexes in place. */
+  async collection(type: string): Promise<DocumentCollection<ResourceDocument>> {
+    await this.prepare(type);
+    return this.engine.collection<ResourceDocument>(type);
+  }
+
+  private prepare(type: string): Promise<void> {
+    let ready = this.preparedTypes.get(type);
+    if (!ready) {
+      const collection = this.engine.collection<ResourceDocument>(type);
+      ready = Promise.all(this.indexer.indexSpecs().map((spec) => collection.createIndex(spec))).then(() => undefined);
+      this.preparedTypes.set(type, ready);
+    }
+    return ready;
+  }
+
+  async readDocument(type: string, id: string, session?: StorageSession): Promise<ResourceDocument | null> {
+    const collection = await this.collection(type);
+    return collection.findOne({ _id: id }, { session });
+  }
+
+  /** The current version; 404 when it never existed, 410 when it was deleted. */
+  async read(type: string, id: string, session?: StorageSession): Promise<ResourceDocument & { resource: Resource }> {
+    const doc = await this.readDocument(type, id, session);
+    if (!doc) throw notFound(`${type}/${id} is not known`);
+    if (doc.deleted || !doc.resource) {
+      throw gone(`${type}/${id} was deleted`);
+    }
+    return doc as ResourceDocument & { resource: Resource };
+  }
+
+  async vread(type: string, id: string, vid: number): Promise<HistoryDocument> {
+    const version = await this.history.findOne({ _id: historyId(type, id, vid) });
+    if (!version) {
+      const current = await this.readDocument(type, id);
+      throw notFound(current ? `${type}/${id} has no version ${vid}` : `${type}/${id} is not known`);
+    }
+    if (version.method === 'DELETE') throw gone(`${type}/${id} version ${vid} is a deletion`);
+    return version;
+  }
+
+  async create(resource: Resource, options: WriteOptions = {}): Promise<WriteResult> {
+    const id = randomUUID();
+    return this.inSession(options.session, async (session) => {
+      const stored = this.stamp(resource, id, 1, this.now());
+      await this.writeNew(stored, 1, options.method ?? 'POST', session);
+      return { resource: stored, created: true };
+    });
+  }
+
+  /** Update, or create with the client's id when none exists (update-as-create). */
+  async update(resource: Resource & { id: string }, options: WriteOptions = {}): Promise<WriteResult> {
+    const type = resource.resourceType;
+    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
+      try {
+        return await this.inSession(options.session, async (session) => {
+          const current = await this.readDocument(type, resource.id, session);
+          if (options.ifMatch !== undefined && (!current || current.deleted || current.vid !== options.ifMatch)) {
+            throw versionMismatch(type, resource.id, options.ifMatch, current);
+          }
+          const vid = (current?.vid ?? 0) + 1;
+          const stored = this.stamp(resource, resource.id, vid, this.nextTimestamp(current));
+          if (!current) {
+            await this.writeNew(stored, vid, options.method ?? 'PUT', session);
+          } else {
+            await this.replace(current, stored, vid, options.method ?? 'PUT', session);
+          }
+          return { resource: stored, created: !current || current.deleted === true };
+        });
+      } catch (error) {
+        if (!(error instanceof ConcurrentWrite) || options.ifMatch !== undefined || options.session) {
+          throw error instanceof ConcurrentWrite ? versionMismatch(type, resource.id, options.ifMatch) : error;
+        }
+      }
+    }
+    throw conflict(`${type}/${resource.id} is being updated too often to apply this change; try again`);
+  }
+
+  async delete(type: string, id: string, options: WriteOptions = {}): Promise<DeleteResult> {
+    return this.inSession(options.session, async (session) => {
+      const current = await this.readDocument(type, id, session);
+      if (options.ifMatch !== undefined && (!current || current.deleted || current.vid !== options.ifMatch)) {
+        throw versionMismatch(type, id, options.ifMatch, current);
+      }
+      if (!current || current.deleted) return { deleted: false };
+      const vid = current.vid + 1;
+      const ts = this.nextTimestamp(current);
+      const collection = await this.collection(type);
+      const tombstone: ResourceDocument = { _id: id, vid, ts, deleted: true };
+      const result = await collection.replaceOne({ _id: id, vid: current.vid }, tombstone, { session });
+      if (result.matchedCount === 0) throw new ConcurrentWrite();
+      await this.history.insertOne({ _id: historyId(type, id, vid), type, rid: id, vid, ts, method: 'DELETE' }, { session });
+      return { deleted: true, versionId: vid };
+    });
+  }
+
+  async historyPage(query: HistoryQuery): Promise<{ versions: HistoryDocument[]; total: number }> {
+    const filter: Filter = {};
+    if (query.type) filter.type = query.type;
+    if (query.id) filter.rid = query.id;
+    const ts: Record<string, number> = {};
+    if (query.since !== undefined) ts.$gte = query.since;
+    if (query.until !== undefined) ts.$lte = query.until;
+    if (Object.keys(ts).length) filter.ts = ts;
+    const sort: SortSpec = query.id ? { vid: -1 } : { ts: -1, _id: -1 };
+    const [versions, total] = await Promise.all([
+      this.history.find(filter, { sort, skip: query.offset, limit: query.count }),
+      this.history.countDocuments(filter),
+    ]);
+    return { versions, total };
+  }
+
+  private async inSession<R>(session: StorageSession | undefined, work: (s: StorageSession) => Promise<R>): Promise<R> {
+    return session ? work(session) : this.engine.withTransaction(work);
+  }
+
+  private async writeNew(stored: Resource, vid: number, method: HistoryMethod, session: StorageSession): Promise<void> {
+    const type = stored.resourceType;
+    const id = stored.id as string;
+    const ts = Date.parse(stored.meta?.lastUpdated as string);
+    const collection = await this.collection(type);
+    try {
+      await collection.insertOne({ _id: id, vid, ts, resource: stored, ...this.indexer.index(stored) }, { session });
+    } catch (error) {
+      if (error instanceof DuplicateKeyError) throw new ConcurrentWrite();
+      throw error;
+    }
+    await this.history.insertOne({ _id: historyId(type, id, vid), type, rid: id, vid, ts, method, resource: stored }, { session });
+  }
+
+  private async replace(
+    current: ResourceDocument,
+    stored: Resource,
+    vid: number,
+    method: HistoryMethod,
+    session: StorageSession,
+  ): Promise<void> {
+    const type = stored.resourceType;
+    const id = stored.id as string;
+    const ts = Date.parse(stored.meta?.lastUpdated as string);
+    const collection = await this.collection(type);
+    const doc: ResourceDocument = { _id: id, vid, ts, resource: stored, ...this.indexer.index(stored) };
+    const result = await collection.replaceOne({ _id: id, vid: current.vid }, doc, { session });
+    if (result.matchedCount === 0) throw new ConcurrentWrite();
+    await this.history.insertOne({ _id: historyId(type, id, vid), type, rid: id, vid, ts, method, resource: stored }, { session });
+  }
+
+  /** A copy of the resource with the server's id, versionId and lastUpdated; the client's are ignored. */
+  private stamp(resource: Resource, id: string, vid: number, ts: number): Resource {
+    const meta = { ...(resource.meta ?? {}), versionId: String(vid), lastUpdated: new Date(ts).toISOString() };
+    return { ...resource, id, meta } as Resource;
+  }
+
+  /** Timestamps of one resource's versions strictly increase, even within one millisecond. */
+  private nextTimestamp(current: ResourceDocument | null): number {
+    const now = this.now();
+    return current && current.ts >= now ? current.ts + 1 : now;
+  }
+}
+
+/** Another writer replaced the version this write read. */
+class ConcurrentWrite extends Error {
+  constructor() {
+    super('concurrent write');
+  }
+}
+
+function versionMismatch(type: string, id: string, expected: number | undefined, current?: ResourceDocument | null) {
+  const actual = current && !current.deleted ? `version ${current.vid}` : 'no current version';
+  return preconditionFailed(
+    `${type}/${id}: If-Match expected version ${expected ?? '(the one read)'}, but the server holds ${actual}`,
+  );
+}

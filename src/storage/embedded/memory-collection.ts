@@ -1,0 +1,147 @@
+/**
+ * A collection held wholly in memory (current resource versions), persisted row by row in SQLite.
+ * Reads never touch the disk; writes are staged in a session and applied by the engine on commit.
+ */
+import type {
+  DeleteResult,
+  Document,
+  DocumentCollection,
+  Filter,
+  FindOptions,
+  IndexSpec,
+  ReplaceOptions,
+  ReplaceResult,
+  WriteOptions,
+} from '../port';
+import { DuplicateKeyError } from '../port';
+import { compileFilter, runQuery } from './query';
+import type { EmbeddedSession } from './session';
+import { conjuncts, ValueIndex } from './value-index';
+
+export interface SessionRunner {
+  /** Runs `work` inside the caller's session, or inside a new transaction when there is none. */
+  inSession<R>(session: EmbeddedSession | undefined, work: (session: EmbeddedSession) => R): Promise<R>;
+}
+
+export class MemoryCollection<T extends Document> implements DocumentCollection<T> {
+  readonly docs = new Map<string, T>();
+  private readonly indexes: ValueIndex[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly runner: SessionRunner,
+  ) {}
+
+  /** Loads a document read from disk at start-up. */
+  load(doc: T): void {
+    this.docs.set(doc._id, doc);
+  }
+
+  async find(filter: Filter, options: FindOptions = {}): Promise<T[]> {
+    return this.findNow(filter, options, options.session as EmbeddedSession | undefined);
+  }
+
+  async findOne(filter: Filter, options: WriteOptions = {}): Promise<T | null> {
+    return this.findNow(filter, { limit: 1 }, options.session as EmbeddedSession | undefined)[0] ?? null;
+  }
+
+  async countDocuments(filter: Filter, options: WriteOptions = {}): Promise<number> {
+    return this.findNow(filter, {}, options.session as EmbeddedSession | undefined).length;
+  }
+
+  async insertOne(doc: T, options: WriteOptions = {}): Promise<void> {
+    await this.runner.inSession(options.session as EmbeddedSession | undefined, (session) => {
+      if (this.current(doc._id, session)) throw new DuplicateKeyError(this.name, doc._id);
+      session.stage(this.name, doc._id, doc);
+    });
+  }
+
+  async replaceOne(filter: Filter, doc: T, options: ReplaceOptions = {}): Promise<ReplaceResult> {
+    return this.runner.inSession(options.session as EmbeddedSession | undefined, (session) => {
+      const existing = this.findNow(filter, { limit: 1 }, session)[0];
+      if (existing) {
+        session.stage(this.name, existing._id, { ...doc, _id: existing._id });
+        return { matchedCount: 1, upsertedCount: 0 };
+      }
+      if (!options.upsert) return { matchedCount: 0, upsertedCount: 0 };
+      if (this.current(doc._id, session)) throw new DuplicateKeyError(this.name, doc._id);
+      session.stage(this.name, doc._id, doc);
+      return { matchedCount: 0, upsertedCount: 1 };
+    });
+  }
+
+  async deleteOne(filter: Filter, options: WriteOptions = {}): Promise<DeleteResult> {
+    return this.runner.inSession(options.session as EmbeddedSession | undefined, (session) => {
+      const existing = this.findNow(filter, { limit: 1 }, session)[0];
+      if (!existing) return { deletedCount: 0 };
+      session.stage(this.name, existing._id, null);
+      return { deletedCount: 1 };
+    });
+  }
+
+  async createIndex(spec: IndexSpec): Promise<void> {
+    const key = JSON.stringify(spec);
+    if (key === JSON.stringify({ _id: 1 }) || this.indexes.some((i) => JSON.stringify(i.spec) === key)) return;
+    const index = new ValueIndex(spec);
+    for (const [id, doc] of this.docs) index.add(id, doc as unknown as Record<string, unknown>);
+    this.indexes.push(index);
+  }
+
+  /** Applies a committed change to memory and to the indexes. */
+  applyCommitted(id: string, doc: T | null): void {
+    const previous = this.docs.get(id);
+    if (previous) for (const index of this.indexes) index.remove(id, previous as unknown as Record<string, unknown>);
+    if (doc) {
+      this.docs.set(id, doc);
+      for (const index of this.indexes) index.add(id, doc as unknown as Record<string, unknown>);
+    } else {
+      this.docs.delete(id);
+    }
+  }
+
+  private current(id: string, session: EmbeddedSession | undefined): T | undefined {
+    const pending = session?.pendingFor(this.name);
+    if (pending?.has(id)) return (pending.get(id) as T | null) ?? undefined;
+    return this.docs.get(id);
+  }
+
+  private findNow(filter: Filter, options: FindOptions, session: EmbeddedSession | undefined): T[] {
+    const query = compileFilter(filter);
+    return runQuery(query, this.candidates(filter, session), options);
+  }
+
+  /** The documents worth testing: narrowed by _id or by an index when the filter allows it. */
+  private *candidates(filter: Filter, session: EmbeddedSession | undefined): Generator<T> {
+    const pending = session?.pendingFor(this.name);
+    const ids = this.candidateIds(filter);
+    if (ids) {
+      for (const id of ids) {
+        if (pending?.has(id)) continue;
+        const doc = this.docs.get(id);
+        if (doc) yield doc;
+      }
+    } else {
+      for (const [id, doc] of this.docs) if (!pending?.has(id)) yield doc;
+    }
+    if (pending) for (const doc of pending.values()) if (doc) yield doc as T;
+  }
+
+  private candidateIds(filter: Filter): Iterable<string> | undefined {
+    for (const [key, condition] of conjuncts(filter)) {
+      if (key !== '_id') continue;
+      if (typeof condition === 'string') return [condition];
+      if (condition && typeof condition === 'object') {
+        const c = condition as Record<string, unknown>;
+        if (typeof c.$eq === 'string') return [c.$eq];
+        if (Array.isArray(c.$in)) return c.$in.filter((v): v is string => typeof v === 'string');
+      }
+    }
+    let best: Set<string> | undefined;
+    for (const index of this.indexes) {
+      const found = index.candidates(filter);
+      if (found && (!best || found.size < best.size)) best = found;
+      if (best?.size === 0) break;
+    }
+    return best;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * A transaction of the embedded engine: the writes it makes are kept aside (read-your-writes for
+ * the session, invisible to everyone else) until the engine commits them in one SQLite transaction.
+ */
+import type { Document, StorageSession } from '../port';
+
+export class EmbeddedSession implements StorageSession {
+  readonly engine = 'embedded';
+  /** Per collection: the new state of each touched document, or null once deleted. */
+  readonly pending = new Map<string, Map<string, Document | null>>();
+  private closed = false;
+
+  pendingFor(collection: string): Map<string, Document | null> | undefined {
+    return this.pending.get(collection);
+  }
+
+  stage(collection: string, id: string, doc: Document | null): void {
+    if (this.closed) throw new Error('The transaction has already ended');
+    let docs = this.pending.get(collection);
+    if (!docs) this.pending.set(collection, (docs = new Map()));
+    docs.set(id, doc);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** Serialises writers: one transaction at a time keeps compare-and-set checks valid until commit. */
+export class WriteLock {
+  private tail: Promise<void> = Promise.resolve();
+
+  async run<R>(work: () => Promise<R>): Promise<R> {
+    let release!: () => void;
+    const previous = this.tail;
+    this.tail = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * In-memory hash indexes of the embedded engine, declared through createIndex just as MongoDB
+ * indexes are. They only narrow the candidates: mingo still evaluates the whole filter on each one,
+ * so an index can never change a result, only the time it takes.
+ *
+ * An index over paths that share an array field (e.g. `sp.n` and `sp.v`) is multikey: one key per
+ * array element, used by `$elemMatch` conditions that pin every indexed field.
+ */
+import type { Filter, IndexSpec } from '../port';
+
+type Primitive = string | number | boolean | null;
+
+const SEPARATOR = '\u0000';
+
+function isPrimitive(value: unknown): value is Primitive {
+  return value === null || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+/** The values a condition accepts for one field, when it is an equality or an $in of primitives. */
+function acceptedValues(condition: unknown): Primitive[] | undefined {
+  if (isPrimitive(condition)) return [condition];
+  if (condition && typeof condition === 'object' && !Array.isArray(condition)) {
+    const ops = Object.keys(condition);
+    const record = condition as Record<string, unknown>;
+    if (ops.length === 1 && ops[0] === '$eq' && isPrimitive(record.$eq)) return [record.$eq];
+    if (ops.length === 1 && ops[0] === '$in' && Array.isArray(record.$in) && record.$in.every(isPrimitive)) {
+      return record.$in as Primitive[];
+    }
+  }
+  return undefined;
+}
+
+/** Top-level conjuncts of a filter, flattening `$and`. */
+export function conjuncts(filter: Filter): Array<[string, unknown]> {
+  const result: Array<[string, unknown]> = [];
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$and' && Array.isArray(value)) {
+      for (const part of value) result.push(...conjuncts(part as Filter));
+    } else {
+      result.push([key, value]);
+    }
+  }
+  return result;
+}
+
+function cartesian(lists: Primitive[][]): string[] {
+  let keys = [''];
+  lists.forEach((values, i) => {
+    const next: string[] = [];
+    for (const prefix of keys) {
+      for (const v of values) next.push(i === 0 ? encode(v) : prefix + SEPARATOR + encode(v));
+    }
+    keys = next;
+  });
+  return keys;
+}
+
+function encode(value: Primitive): string {
+  return typeof value === 'string' ? value : `${typeof value}:${String(value)}`;
+}
+
+export class ValueIndex {
+  /** The array field shared by every path, for multikey indexes; undefined for top-level fields. */
+  private readonly arrayField: string | undefined;
+  private readonly fields: string[];
+  private readonly entries = new Map<string, Set<string>>();
+
+  constructor(readonly spec: IndexSpec) {
+    const paths = Object.keys(spec);
+    const heads = new Set(paths.map((p) => p.split('.')[0]));
+    if (heads.size === 1 && paths.every((p) => p.includes('.'))) {
+      this.arrayField = [...heads][0];
+      this.fields = paths.map((p) => p.slice(p.indexOf('.') + 1));
+    } else {
+      this.arrayField = undefined;
+      this.fields = paths;
+    }
+  }
+
+  private keysOf(doc: Record<string, unknown>): string[] {
+    const rows: Array<Record<string, unknown>> = [];
+    if (this.arrayField) {
+      const container = doc[this.arrayField];
+      if (Array.isArray(container)) rows.push(...(container as Array<Record<string, unknown>>));
+      else if (container && typeof container === 'object') rows.push(container as Record<string, unknown>);
+    } else {
+      rows.push(doc);
+    }
+    const keys = new Set<string>();
+    for (const row of rows) {
+      if (!row || typeof row !== 'object') continue;
+      const lists: Primitive[][] = [];
+      for (const field of this.fields) {
+        const value = readPath(row, field);
+        if (isPrimitive(value)) lists.push([value]);
+        else if (Array.isArray(value) && value.every(isPrimitive) && value.length > 0) lists.push(value as Primitive[]);
+        else break;
+      }
+      if (lists.length === this.fields.length) for (const key of cartesian(lists)) keys.add(key);
+    }
+    return [...keys];
+  }
+
+  add(id: string, doc: Record<string, unknown>): void {
+    for (const key of this.keysOf(doc)) {
+      let ids = this.entries.get(key);
+      if (!ids) this.entries.set(key, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+
+  remove(id: string, doc: Record<string, unknown>): void {
+    for (const key of this.keysOf(doc)) {
+      const ids = this.entries.get(key);
+      if (!ids) continue;
+      ids.delete(id);
+      if (ids.size === 0) this.entries.delete(key);
+    }
+  }
+
+  /** Candidate ids for the filter, or undefined when this index cannot narrow it. */
+  candidates(filter: Filter): Set<string> | undefined {
+    const lists = this.pinnedValues(filter);
+    if (!lists) return undefined;
+    const keys = cartesian(lists);
+    if (keys.length === 1) return this.entries.get(keys[0]) ?? new Set();
+    const result = new Set<string>();
+    for (const key of keys) for (const id of this.entries.get(key) ?? []) result.add(id);
+    return result;
+  }
+
+  private pinnedValues(filter: Filter): Primitive[][] | undefined {
+    for (const [key, condition] of conjuncts(filter)) {
+      if (this.arrayField) {
+        if (key === this.arrayField && condition && typeof condition === 'object' && '$elemMatch' in condition) {
+          const match = (condition as { $elemMatch: Record<string, unknown> }).$elemMatch;
+          const lists = this.fields.map((f) => acceptedValues(match[f]));
+          if (lists.every((l) => l !== undefined)) return lists as Primitive[][];
+        }
+        if (this.fields.length === 1 && key === `${this.arrayField}.${this.fields[0]}`) {
+          const values = acceptedValues(condition);
+          if (values) return [values];
+        }
+      }
+    }
+    if (!this.arrayField) {
+      const map = new Map(conjuncts(filter));
+      const lists = this.fields.map((f) => acceptedValues(map.get(f)));
+      if (lists.every((l) => l !== undefined)) return lists as Primitive[][];
+    }
+    return undefined;
+  }
+}
+
+function readPath(obj: Record<string, unknown>, dotted: string): unknown {
+  let current: unknown = obj;
+  for (const part of dotted.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}

@@ -1,0 +1,15 @@
+/** Chooses the storage engine from configuration: MongoDB when MONGODB_URI is set, else embedded. */
+import type { ServerConfig } from '../config';
+import { EmbeddedEngine } from './embedded/embedded-engine';
+import { MongoEngine } from './mongodb/mongodb-engine';
+import type { StorageEngine } from './port';
+import { HISTORY_COLLECTION, HISTORY_LAYOUT } from './collections';
+
+export async function openStorageEngine(config: ServerConfig): Promise<StorageEngine> {
+  if (config.mongodbUri) return MongoEngine.connect(config.mongodbUri, config.mongodbDatabase);
+  return new EmbeddedEngine({
+    dataDir: config.dataDir,
+    synchronous: config.embeddedSynchronous,
+    diskCollections: { [HISTORY_COLLECTION]: HISTORY_LAYOUT },
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * The storage port (DESIGN.md decision 2): a strict subset of the MongoDB driver's Collection API.
+ * The repository is written once against it; each engine implements it. Filters are plain MongoDB
+ * filter documents, so both engines receive exactly the same query.
+ */
+
+/** A MongoDB filter document. Kept loose on purpose: engines pass it through unchanged. */
+export type Filter = Record<string, unknown>;
+export type SortSpec = Record<string, 1 | -1>;
+export type IndexSpec = Record<string, 1 | -1>;
+
+/** Opaque handle of an engine transaction; pass it to every call that belongs to the transaction. */
+export interface StorageSession {
+  readonly engine: string;
+}
+
+export interface FindOptions {
+  sort?: SortSpec;
+  skip?: number;
+  limit?: number;
+  projection?: Record<string, 0 | 1>;
+  session?: StorageSession;
+}
+
+export interface WriteOptions {
+  session?: StorageSession;
+}
+
+export interface ReplaceOptions extends WriteOptions {
+  upsert?: boolean;
+}
+
+export interface ReplaceResult {
+  matchedCount: number;
+  upsertedCount: number;
+}
+
+export interface DeleteResult {
+  deletedCount: number;
+}
+
+export interface Document {
+  _id: string;
+}
+
+export interface DocumentCollection<T extends Document> {
+  readonly name: string;
+  find(filter: Filter, options?: FindOptions): Promise<T[]>;
+  findOne(filter: Filter, options?: WriteOptions): Promise<T | null>;
+  countDocuments(filter: Filter, options?: WriteOptions): Promise<number>;
+  /** Throws DuplicateKeyError when a document with the same _id (or unique index key) exists. */
+  insertOne(doc: T, options?: WriteOptions): Promise<void>;
+  replaceOne(filter: Filter, doc: T, options?: ReplaceOptions): Promise<ReplaceResult>;
+  deleteOne(filter: Filter, options?: WriteOptions): Promise<DeleteResult>;
+  createIndex(spec: IndexSpec, options?: { unique?: boolean; name?: string }): Promise<void>;
+}
+
+export interface StorageEngine {
+  /** "embedded" or "mongodb": logged at start and reported in the CapabilityStatement. */
+  readonly kind: string;
+  collection<T extends Document>(name: string): DocumentCollection<T>;
+  /**
+   * Runs `work` as one atomic unit: every write made with the session becomes visible and durable
+   * together, or not at all when `work` throws.
+   */
+  withTransaction<R>(work: (session: StorageSession) => Promise<R>): Promise<R>;
+  close(): Promise<void>;
+}
+
+/** Raised by insertOne on a duplicate key, in both engines. */
+export class DuplicateKeyError extends Error {
+  constructor(collection: string, id: string) {
+    super(`Duplicate key ${id} in ${collection}`);
+    this.name = 'DuplicateKeyError';
+  }
+}
