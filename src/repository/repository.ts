@@ -228,7 +228,8 @@ export class ResourceRepository {
   /** A copy of the resource with the server's id, versionId and lastUpdated; the client's are ignored. */
   private stamp(resource: Resource, id: string, vid: number, ts: number): Resource {
     const meta = { ...(resource.meta ?? {}), versionId: String(vid), lastUpdated: new Date(ts).toISOString() };
-    return { ...resource, id, meta } as Resource;
+    // resourceType, id and meta first: the order people expect to read them in.
+    return { resourceType: resource.resourceType, id, meta, ...withoutServerFields(resource) } as Resource;
   }
 
   /** Timestamps of one resource's versions strictly increase, even within one millisecond. */
@@ -236,6 +237,11 @@ export class ResourceRepository {
     const now = this.now();
     return current && current.ts >= now ? current.ts + 1 : now;
   }
+}
+
+function withoutServerFields(resource: Resource): Partial<Resource> {
+  const { resourceType: _type, id: _id, meta: _meta, ...rest } = resource;
+  return rest;
 }
 
 /** Another writer replaced the version this write read. */

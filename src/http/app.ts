@@ -1,0 +1,118 @@
+/**
+ * The Express application: turns HTTP requests into FhirRequests for the dispatcher, and
+ * FhirResponses (or errors) back into HTTP. Every error leaves as an OperationOutcome.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Resource } from '@medplum/fhirtypes';
+import { badRequest, FhirError, isFhirError, notFound, outcome, issue, payloadTooLarge, unsupportedMediaType } from '../fhir/outcome';
+import { dispatch } from '../interactions/dispatch';
+import { ANONYMOUS, type FhirRequest, type RequestContext, type Services } from '../interactions/types';
+import type { Logger } from '../logger';
+import { bodyKindOf, parseJsonBody } from './body';
+import { negotiate, type ResponseFormat } from './negotiation';
+
+const DEFAULT_FORMAT: ResponseFormat = { contentType: 'application/fhir+json', pretty: false };
+
+function send(res: Response, status: number, body: Resource | undefined, headers: Record<string, string>, format: ResponseFormat): void {
+  res.status(status);
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (body === undefined || status === 304 || status === 204) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', `${format.contentType}; charset=utf-8`);
+  res.end(format.pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body));
+}
+
+function sendError(res: Response, error: FhirError, format: ResponseFormat): void {
+  send(res, error.status, error.outcome, error.headers, format);
+}
+
+/** Body-parser errors carry a `type`; map them onto FHIR's statuses. */
+function bodyParserError(error: unknown, maxBytes: number): FhirError | undefined {
+  const type = (error as { type?: string } | null)?.type;
+  if (type === 'entity.too.large') return payloadTooLarge(`The body exceeds the limit of ${maxBytes} bytes`);
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return unsupportedMediaType('Only UTF-8 bodies are supported');
+  if (type === 'request.aborted' || type === 'request.size.invalid') return badRequest('The request body was incomplete');
+  return undefined;
+}
+
+function decodeSegments(path: string): string[] {
+  try {
+    return path.split('/').filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+  } catch {
+    throw badRequest('The URL path is not validly percent-encoded');
+  }
+}
+
+function queryPairs(originalUrl: string): Array<[string, string]> {
+  const at = originalUrl.indexOf('?');
+  if (at < 0) return [];
+  return [...new URLSearchParams(originalUrl.slice(at + 1))];
+}
+
+function toFhirRequest(req: Request): FhirRequest {
+  const query = queryPairs(req.originalUrl);
+  const fhirRequest: FhirRequest = {
+    method: req.method,
+    segments: decodeSegments(req.path),
+    query,
+    headers: {
+      'if-match': req.get('if-match'),
+      'if-none-match': req.get('if-none-match'),
+      'if-modified-since': req.get('if-modified-since'),
+      'if-none-exist': req.get('if-none-exist'),
+      prefer: req.get('prefer'),
+    },
+  };
+  const raw = req.body as Buffer | undefined;
+  if (Buffer.isBuffer(raw) && raw.length > 0 && req.method !== 'GET' && req.method !== 'HEAD') {
+    fhirRequest.bodyKind = bodyKindOf(req.get('content-type'));
+    if (fhirRequest.bodyKind === 'form') {
+      // POST _search: form parameters join the query, as flat strings like the URL's.
+      fhirRequest.query = [...query, ...new URLSearchParams(raw.toString('utf8'))];
+    } else {
+      fhirRequest.body = parseJsonBody(raw);
+    }
+  }
+  return fhirRequest;
+}
+
+export function createApp(services: Services, logger: Logger): express.Express {
+  const { config } = services;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  const fhir = express.Router();
+  fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
+  fhir.use(async (req: Request, res: Response) => {
+    let format = DEFAULT_FORMAT;
+    try {
+      const query = queryPairs(req.originalUrl);
+      const param = (name: string) => query.find(([k]) => k === name)?.[1];
+      format = negotiate(param('_format'), req.get('accept'), param('_pretty'));
+      const baseUrl = config.publicBaseUrl ?? `${req.protocol}://${req.get('host')}${config.basePath}`;
+      const ctx: RequestContext = { services, baseUrl, security: ANONYMOUS };
+      const response = await dispatch(ctx, toFhirRequest(req));
+      send(res, response.status, response.body, response.headers, format);
+    } catch (error) {
+      if (isFhirError(error)) return sendError(res, error, format);
+      logger.error(`Unexpected error on ${req.method} ${req.originalUrl}`, error);
+      sendError(res, new FhirError(500, [issue('fatal', 'exception', 'Internal server error; the incident has been logged')]), format);
+    }
+  });
+  app.use(config.basePath || '/', fhir);
+
+  app.use((req: Request, res: Response) => {
+    sendError(res, notFound(`Nothing is served at ${req.path}; the FHIR API is at ${config.basePath || '/'}`), DEFAULT_FORMAT);
+  });
+  // Express recognises an error handler by its four parameters.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const mapped = isFhirError(error) ? error : bodyParserError(error, config.maxBodyBytes);
+    if (mapped) return sendError(res, mapped, DEFAULT_FORMAT);
+    logger.error(`Unexpected error on ${req.method} ${req.originalUrl}`, error);
+    send(res, 500, outcome([issue('fatal', 'exception', 'Internal server error; the incident has been logged')]), {}, DEFAULT_FORMAT);
+  });
+  return app;
+}

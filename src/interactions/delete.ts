@@ -1,0 +1,27 @@
+/** delete and conditional delete (FHIR http.html#delete, #cdelete). */
+import { informational, preconditionFailed } from '../fhir/outcome';
+import { findMatches, inTransaction } from './conditional';
+import { parseIfMatch, } from './preconditions';
+import { versionTag } from './responses';
+import type { FhirRequest, FhirResponse, RequestContext } from './types';
+
+export async function deleteResource(ctx: RequestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
+  const ifMatch = parseIfMatch(req.headers['if-match']);
+  const result = await ctx.services.repository.delete(type, id, { ifMatch, session: req.session });
+  const headers: Record<string, string> = result.versionId ? { ETag: versionTag(result.versionId) } : {};
+  const message = result.deleted ? `Deleted ${type}/${id}` : `${type}/${id} does not exist; nothing to delete`;
+  return { status: 200, headers, body: informational(message) };
+}
+
+export async function conditionalDelete(ctx: RequestContext, req: FhirRequest, type: string): Promise<FhirResponse> {
+  const max = ctx.services.config.maxConditionalDeletes;
+  return inTransaction(ctx, req.session, async (session) => {
+    const matches = await findMatches(ctx, type, req.query, max + 1, session);
+    if (matches.length > max) {
+      throw preconditionFailed(`The conditional delete matches more than ${max} ${type} resources; narrow the criteria`);
+    }
+    for (const match of matches) await ctx.services.repository.delete(type, match.id as string, { session });
+    const message = matches.length === 0 ? `No ${type} matched; nothing deleted` : `Deleted ${matches.length} ${type} resource(s)`;
+    return { status: 200, headers: {}, body: informational(message) };
+  });
+}

@@ -1,0 +1,33 @@
+/** Checks on a request body that must be a resource of the type named in the URL. */
+import type { Resource } from '@medplum/fhirtypes';
+import { badRequest, FhirError, unsupportedMediaType } from '../fhir/outcome';
+import type { FhirRequest, RequestContext } from './types';
+
+export function requireResource(req: FhirRequest, type: string): Resource {
+  if (req.bodyKind && req.bodyKind !== 'resource') {
+    throw unsupportedMediaType(`This interaction needs a FHIR JSON resource (application/fhir+json)`);
+  }
+  const body = req.body;
+  if (body === undefined) throw badRequest(`The request needs a ${type} resource as its body`);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The body must be a JSON object');
+  const resourceType = (body as { resourceType?: unknown }).resourceType;
+  if (typeof resourceType !== 'string') throw badRequest('The body has no resourceType', 'resourceType');
+  if (resourceType !== type) {
+    throw badRequest(`The body is a ${resourceType} but the URL names ${type}`, 'resourceType');
+  }
+  return body as Resource;
+}
+
+/**
+ * Runs the validation pipeline; on errors answers 422 with every issue. On success the profiles
+ * the resource was checked against are recorded in meta.profile.
+ */
+export function validateForWrite(ctx: RequestContext, resource: Resource, mode: 'create' | 'update'): Resource {
+  const result = ctx.services.validator.validate(resource, { mode });
+  if (!result.valid) {
+    throw new FhirError(422, { resourceType: 'OperationOutcome', issue: result.issues });
+  }
+  if (result.appliedProfiles.length === 0) return resource;
+  const profiles = new Set([...(resource.meta?.profile ?? []), ...result.appliedProfiles]);
+  return { ...resource, meta: { ...(resource.meta ?? {}), profile: [...profiles] } } as Resource;
+}

@@ -1,0 +1,83 @@
+/**
+ * The protocol-neutral shape of a FHIR interaction. The HTTP layer turns Express requests into a
+ * FhirRequest, and batch/transaction processing builds the same thing from Bundle entries, so every
+ * interaction is written once and behaves the same whichever way it arrives.
+ */
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { ServerConfig } from '../config';
+import type { ResourceRepository } from '../repository/repository';
+import type { StorageSession } from '../storage/port';
+import type { OperationRegistry } from './operations/registry';
+
+export interface FhirRequest {
+  method: string;
+  /** The decoded path segments below the FHIR base, e.g. ["Patient", "123", "_history", "2"]. */
+  segments: string[];
+  /** Query parameters, in order, as flat strings: `a[$ne]=x` stays the literal name "a[$ne]". */
+  query: Array<[string, string]>;
+  /** Request headers that matter to FHIR, with lower-case names. */
+  headers: Record<string, string | undefined>;
+  /** The parsed body: a resource, a JSON Patch array, or undefined. */
+  body?: unknown;
+  /** What the body is, from its Content-Type. */
+  bodyKind?: 'resource' | 'json-patch' | 'form';
+  /** Set when the request runs inside a transaction: every storage call joins it. */
+  session?: StorageSession;
+}
+
+export interface FhirResponse {
+  status: number;
+  body?: Resource;
+  headers: Record<string, string>;
+}
+
+/** Who is calling, and with which SMART scopes (DESIGN.md decision 7). */
+export interface SecurityContext {
+  principal: string;
+  scopes: string[];
+}
+
+/** Validation as interactions need it; src/validation provides the implementation. */
+export interface ValidationPort {
+  validate(
+    resource: Resource,
+    options?: { profiles?: string[]; mode?: 'create' | 'update' | 'delete' },
+  ): { valid: boolean; issues: OperationOutcomeIssue[]; appliedProfiles: string[] };
+  knownProfiles(): string[];
+}
+
+/** Search as interactions need it; src/search provides the implementation. */
+export interface SearchPort {
+  /** Search parameters supported per resource type, for the CapabilityStatement. */
+  supportedParameters(type: string): Array<{ name: string; type: string; definition?: string }>;
+  /**
+   * Current resources of `type` matching search parameters, at most `limit` of them: the basis of
+   * conditional create, update and delete and of conditional references. Throws a FhirError (400)
+   * on malformed parameters.
+   */
+  findMatches(
+    type: string,
+    query: Array<[string, string]>,
+    options: { limit: number; session?: StorageSession },
+  ): Promise<Resource[]>;
+}
+
+export interface Services {
+  config: ServerConfig;
+  repository: ResourceRepository;
+  validator: ValidationPort;
+  search?: SearchPort;
+  operations: OperationRegistry;
+  /** Canonical URL of each profile we ship, with the resource type it constrains. */
+  profileTypes: ReadonlyMap<string, string>;
+}
+
+export interface RequestContext {
+  services: Services;
+  /** Absolute base URL of the FHIR API as the client sees it, without trailing slash. */
+  baseUrl: string;
+  security: SecurityContext;
+}
+
+/** Until authentication lands, every caller is anonymous with every scope; this is the one place. */
+export const ANONYMOUS: SecurityContext = { principal: 'anonymous', scopes: ['system/*.*', 'user/*.*'] };

@@ -1,0 +1,50 @@
+/**
+ * The composition root: opens storage, builds the services each layer needs, and wires them into
+ * the HTTP app. The only module that knows every layer.
+ */
+import type { Server } from 'node:http';
+import type express from 'express';
+import type { ServerConfig } from './config';
+import { loadBaseDefinitions, resourceTypes } from './fhir/definitions';
+import { createApp } from './http/app';
+import { OperationRegistry } from './interactions/operations/registry';
+import type { Services, ValidationPort } from './interactions/types';
+import { createLogger, type Logger } from './logger';
+import { ResourceRepository } from './repository/repository';
+import { openStorageEngine } from './storage/open-engine';
+
+export interface FhirServer {
+  app: express.Express;
+  services: Services;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Until the validation pipeline is wired, accept any resource of a known type. */
+const acceptKnownTypes: ValidationPort = {
+  validate: () => ({ valid: true, issues: [], appliedProfiles: [] }),
+  knownProfiles: () => [],
+};
+
+export async function buildServer(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<FhirServer> {
+  loadBaseDefinitions();
+  const engine = await openStorageEngine(config);
+  const repository = new ResourceRepository(engine);
+  await repository.init(resourceTypes());
+  const services: Services = {
+    config,
+    repository,
+    validator: acceptKnownTypes,
+    operations: new OperationRegistry(),
+    profileTypes: new Map(),
+  };
+  const app = createApp(services, logger);
+  return { app, services, logger, close: () => engine.close() };
+}
+
+/** Starts listening; resolves once the port is bound. */
+export function listen(server: FhirServer, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const http = server.app.listen(port, (error?: Error) => (error ? reject(error) : resolve(http)));
+  });
+}
