@@ -36,7 +36,8 @@ export async function history(
   const { defaultCount, maxCount } = ctx.services.config.search;
   const count = Math.min(nonNegative(req, '_count') ?? defaultCount, maxCount);
   const offset = nonNegative(req, OFFSET) ?? 0;
-  const until = nonNegative(req, UNTIL) ?? Date.now();
+  // Later pages are pinned to the newest version the first page saw, so new writes cannot shift them.
+  const pinned = nonNegative(req, UNTIL);
   if (scope.id) await ctx.services.repository.read(scope.type as string, scope.id).catch((error) => {
     if (error?.status !== 410) throw error; // the history of a deleted resource is still served
   });
@@ -44,10 +45,11 @@ export async function history(
   const { versions, total } = await ctx.services.repository.historyPage({
     ...scope,
     since: sinceRaw ? Date.parse(sinceRaw) : undefined,
-    until,
+    until: pinned,
     offset,
-    count,
+    count: Math.max(count, 1),
   });
+  const until = pinned ?? versions[0]?.ts ?? Date.now();
 
   const path = [scope.type, scope.id, '_history'].filter(Boolean).join('/');
   const page = (o: number) => absoluteUrl(ctx, path, withParams(req.query, { [OFFSET]: String(o), [UNTIL]: String(until), _count: String(count) }));
@@ -64,7 +66,7 @@ export async function history(
     type: 'history',
     total,
     link,
-    entry: versions.map((v) => historyEntry(ctx, v)),
+    entry: versions.slice(0, count).map((v) => historyEntry(ctx, v)),
   };
   return { status: 200, headers: {}, body: bundle };
 }
