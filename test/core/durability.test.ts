@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Starts `src/main.ts` as a real process and resolves with its base URL once it logs that it listens. */
+function startServerProcess(dataDir: string): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', MONGODB_URI: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match) resolve({ child, base: match[1] });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.on('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe('Durability of acknowledged writes', function () {
+  this.timeout(60_000);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-fhir-durability-'));
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('finds every acknowledged write after the server is killed with SIGKILL and restarted', async () => {
+    const first = await startServerProcess(dataDir);
+    const writes = Array.from({ length: 200 }, async (_, i) => {
+      const res = await fetch(`${first.base}/Practitioner`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/fhir+json' },
+        body: JSON.stringify({ resourceType: 'Practitioner', name: [{ family: `Durable ${i}` }] }),
+      });
+      assert.equal(res.status, 201);
+      return ((await res.json()) as { id: string }).id;
+    });
+    const updated = await fetch(`${first.base}/Practitioner/kept`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: 'Practitioner', id: 'kept', name: [{ family: 'Kept' }] }),
+    });
+    assert.equal(updated.status, 201);
+    const ids = await Promise.all(writes);
+    await killed(first.child);
+
+    const second = await startServerProcess(dataDir);
+    try {
+      for (const id of [...ids, 'kept']) {
+        const res = await fetch(`${second.base}/Practitioner/${id}`);
+        assert.equal(res.status, 200, `Practitioner/${id} was acknowledged but is missing after the restart`);
+      }
+      const history = await fetch(`${second.base}/Practitioner/_history?_count=0`);
+      assert.equal(((await history.json()) as { total: number }).total, 201);
+    } finally {
+      await killed(second.child);
+    }
+  });
+});
