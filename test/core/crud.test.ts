@@ -34,7 +34,7 @@ describe('Read and write interactions', () => {
       assert.ok(Date.parse(res.body.meta.lastUpdated) > Date.parse('2020-01-01'));
       assert.equal(res.headers.etag, 'W/"1"');
       assert.ok(res.headers['last-modified']);
-      assert.equal(res.headers.location, `http://${res.request.host}/fhir/Patient/${res.body.id}/_history/1`);
+      assert.match(res.headers.location, new RegExp(`^http://[^/]+/fhir/Patient/${res.body.id}/_history/1$`));
       assert.match(res.headers['content-type'], /application\/fhir\+json/);
     });
 
@@ -133,7 +133,7 @@ describe('Read and write interactions', () => {
         .send(JSON.stringify({ ...created, birthDate: '1948-03-13' }));
       assert.equal(res.status, 200);
       assert.equal(res.body.meta.versionId, '2');
-      assert.equal(res.headers.location, `http://${res.request.host}/fhir/Patient/${created.id}/_history/2`);
+      assert.match(res.headers.location, new RegExp(`^http://[^/]+/fhir/Patient/${created.id}/_history/2$`));
     });
 
     it('creates the resource with the client-chosen id when none exists (update-as-create)', async () => {

@@ -26,6 +26,8 @@ export interface SessionRunner {
 export class MemoryCollection<T extends Document> implements DocumentCollection<T> {
   readonly docs = new Map<string, T>();
   private readonly indexes: ValueIndex[] = [];
+  /** Indexes over each open transaction's staged documents, so large transactions stay linear. */
+  private readonly stagedIndexes = new WeakMap<EmbeddedSession, ValueIndex[]>();
 
   constructor(
     readonly name: string,
@@ -52,7 +54,7 @@ export class MemoryCollection<T extends Document> implements DocumentCollection<
   async insertOne(doc: T, options: WriteOptions = {}): Promise<void> {
     await this.runner.inSession(options.session as EmbeddedSession | undefined, (session) => {
       if (this.current(doc._id, session)) throw new DuplicateKeyError(this.name, doc._id);
-      session.stage(this.name, doc._id, doc);
+      this.stage(session, doc._id, doc);
     });
   }
 
@@ -60,12 +62,12 @@ export class MemoryCollection<T extends Document> implements DocumentCollection<
     return this.runner.inSession(options.session as EmbeddedSession | undefined, (session) => {
       const existing = this.findNow(filter, { limit: 1 }, session)[0];
       if (existing) {
-        session.stage(this.name, existing._id, { ...doc, _id: existing._id });
+        this.stage(session, existing._id, { ...doc, _id: existing._id });
         return { matchedCount: 1, upsertedCount: 0 };
       }
       if (!options.upsert) return { matchedCount: 0, upsertedCount: 0 };
       if (this.current(doc._id, session)) throw new DuplicateKeyError(this.name, doc._id);
-      session.stage(this.name, doc._id, doc);
+      this.stage(session, doc._id, doc);
       return { matchedCount: 0, upsertedCount: 1 };
     });
   }
@@ -74,7 +76,7 @@ export class MemoryCollection<T extends Document> implements DocumentCollection<
     return this.runner.inSession(options.session as EmbeddedSession | undefined, (session) => {
       const existing = this.findNow(filter, { limit: 1 }, session)[0];
       if (!existing) return { deletedCount: 0 };
-      session.stage(this.name, existing._id, null);
+      this.stage(session, existing._id, null);
       return { deletedCount: 1 };
     });
   }
@@ -99,6 +101,14 @@ export class MemoryCollection<T extends Document> implements DocumentCollection<
     }
   }
 
+  private stage(session: EmbeddedSession, id: string, doc: T | null): void {
+    session.stage(this.name, id, doc);
+    if (!doc) return;
+    let staged = this.stagedIndexes.get(session);
+    if (!staged) this.stagedIndexes.set(session, (staged = this.indexes.map((i) => new ValueIndex(i.spec))));
+    for (const index of staged) index.add(id, doc as unknown as Record<string, unknown>);
+  }
+
   private current(id: string, session: EmbeddedSession | undefined): T | undefined {
     const pending = session?.pendingFor(this.name);
     if (pending?.has(id)) return (pending.get(id) as T | null) ?? undefined;
@@ -113,7 +123,7 @@ export class MemoryCollection<T extends Document> implements DocumentCollection<
   /** The documents worth testing: narrowed by _id or by an index when the filter allows it. */
   private *candidates(filter: Filter, session: EmbeddedSession | undefined): Generator<T> {
     const pending = session?.pendingFor(this.name);
-    const ids = this.candidateIds(filter);
+    const ids = this.candidateIds(filter, this.indexes);
     if (ids) {
       for (const id of ids) {
         if (pending?.has(id)) continue;
@@ -123,10 +133,20 @@ export class MemoryCollection<T extends Document> implements DocumentCollection<
     } else {
       for (const [id, doc] of this.docs) if (!pending?.has(id)) yield doc;
     }
-    if (pending) for (const doc of pending.values()) if (doc) yield doc as T;
+    if (!pending || !session) return;
+    // Staged indexes may hold keys of a document's earlier staged state: harmless, mingo re-tests.
+    const stagedIds = this.candidateIds(filter, this.stagedIndexes.get(session) ?? []);
+    if (stagedIds) {
+      for (const id of new Set(stagedIds)) {
+        const doc = pending.get(id);
+        if (doc) yield doc as T;
+      }
+    } else {
+      for (const doc of pending.values()) if (doc) yield doc as T;
+    }
   }
 
-  private candidateIds(filter: Filter): Iterable<string> | undefined {
+  private candidateIds(filter: Filter, indexes: readonly ValueIndex[]): Iterable<string> | undefined {
     for (const [key, condition] of conjuncts(filter)) {
       if (key !== '_id') continue;
       if (typeof condition === 'string') return [condition];
@@ -137,7 +157,7 @@ export class MemoryCollection<T extends Document> implements DocumentCollection<
       }
     }
     let best: Set<string> | undefined;
-    for (const index of this.indexes) {
+    for (const index of indexes) {
       const found = index.candidates(filter);
       if (found && (!best || found.size < best.size)) best = found;
       if (best?.size === 0) break;
