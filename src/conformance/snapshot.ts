@@ -132,7 +132,7 @@ class SnapshotBuilder {
 
   private merge(target: ElementDefinition, diff: ElementDefinition): void {
     const where = diff.id as string;
-    const record = target as ElementRecord;
+    const record = target as unknown as ElementRecord;
     for (const [key, value] of Object.entries(diff)) {
       switch (key) {
         case 'id':
