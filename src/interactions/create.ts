@@ -11,7 +11,7 @@ export async function create(ctx: RequestContext, req: FhirRequest, type: string
   const resource = validateForWrite(ctx, withoutId as typeof body, 'create');
   const condition = req.headers['if-none-exist'];
   if (!condition) {
-    const { resource: stored } = await ctx.services.repository.create(resource, { session: req.session });
+    const { resource: stored } = await ctx.services.repository.create(resource, { session: req.session, id: req.assignedId });
     return writeResponse(req, ctx, 201, stored, `Created ${type}/${stored.id}`);
   }
 
@@ -27,7 +27,7 @@ export async function create(ctx: RequestContext, req: FhirRequest, type: string
       const response = writeResponse(req, ctx, 200, existing, `${type}/${existing.id} already matches "${condition}"; nothing created`);
       return { ...response, headers: { ...response.headers, ...resourceHeaders(existing) } };
     }
-    const { resource: stored } = await ctx.services.repository.create(resource, { session });
+    const { resource: stored } = await ctx.services.repository.create(resource, { session, id: req.assignedId });
     return writeResponse(req, ctx, 201, stored, `Created ${type}/${stored.id}`);
   });
 }

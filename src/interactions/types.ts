@@ -23,6 +23,8 @@ export interface FhirRequest {
   bodyKind?: 'resource' | 'json-patch' | 'form';
   /** Set when the request runs inside a transaction: every storage call joins it. */
   session?: StorageSession;
+  /** For a create inside a transaction: the id assigned while resolving placeholders. */
+  assignedId?: string;
 }
 
 export interface FhirResponse {

@@ -31,6 +31,8 @@ export interface WriteOptions {
   ifMatch?: number;
   /** The history method recorded for this write. */
   method?: HistoryMethod;
+  /** For create: an id chosen by the server beforehand (a transaction assigns ids before writing). */
+  id?: string;
 }
 
 export interface WriteResult {
@@ -120,7 +122,7 @@ export class ResourceRepository {
   }
 
   async create(resource: Resource, options: WriteOptions = {}): Promise<WriteResult> {
-    const id = randomUUID();
+    const id = options.id ?? randomUUID();
     return this.inSession(options.session, async (session) => {
       const stored = this.stamp(resource, id, 1, this.now());
       await this.writeNew(stored, 1, options.method ?? 'POST', session);
