@@ -21,31 +21,43 @@ export async function processTransaction(
   bundle: Bundle,
   dispatch: Dispatch,
 ): Promise<FhirResponse> {
+  // The storage engine may run this more than once (MongoDB retries transient conflicts), so it
+  // derives everything afresh from the Bundle and mutates nothing it was given.
+  return ctx.services.repository.engine.withTransaction((session) => runTransaction(ctx, req, bundle, dispatch, session));
+}
+
+/**
+ * Processes a transaction Bundle inside a storage transaction the caller owns, so that an operation
+ * such as $smp-submit can add its own writes to the same atomic unit.
+ */
+export async function runTransaction(
+  ctx: RequestContext,
+  req: FhirRequest,
+  bundle: Bundle,
+  dispatch: Dispatch,
+  session: StorageSession,
+): Promise<FhirResponse & { body: Bundle }> {
   const entries = (bundle.entry ?? []).map((entry, index) => readEntry(ctx, entry, index, req));
   assertDistinctFullUrls(entries);
-  // The storage engine may run this more than once (MongoDB retries transient conflicts), so it
-  // derives everything afresh from `entries` and mutates none of them.
-  return ctx.services.repository.engine.withTransaction(async (session) => {
-    const replacements = new Map<string, string>();
-    const requests = new Map<number, FhirRequest>();
-    for (const entry of entries) requests.set(entry.index, await identify(ctx, entry, session, replacements));
-    await resolveConditionalReferences(ctx, entries, session, replacements);
-    assertDistinctTargets(entries, requests);
+  const replacements = new Map<string, string>();
+  const requests = new Map<number, FhirRequest>();
+  for (const entry of entries) requests.set(entry.index, await identify(ctx, entry, session, replacements));
+  await resolveConditionalReferences(ctx, entries, session, replacements);
+  assertDistinctTargets(entries, requests);
 
-    const results: BundleEntry[] = new Array(entries.length);
-    const ordered = [...entries].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index);
-    for (const entry of ordered) {
-      const request = requests.get(entry.index) as FhirRequest;
-      if (request.bodyKind === 'resource') request.body = rewriteReferences(request.body, replacements);
-      try {
-        results[entry.index] = successEntry(await dispatch(ctx, { ...request, session }));
-      } catch (error) {
-        throw atEntry(error, entry);
-      }
+  const results: BundleEntry[] = new Array(entries.length);
+  const ordered = [...entries].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index);
+  for (const entry of ordered) {
+    const request = requests.get(entry.index) as FhirRequest;
+    if (request.bodyKind === 'resource') request.body = rewriteReferences(request.body, replacements);
+    try {
+      results[entry.index] = successEntry(await dispatch(ctx, { ...request, session }));
+    } catch (error) {
+      throw atEntry(error, entry);
     }
-    const response: Bundle = { resourceType: 'Bundle', type: 'transaction-response', entry: results };
-    return { status: 200, headers: {}, body: response };
-  });
+  }
+  const response: Bundle = { resourceType: 'Bundle', type: 'transaction-response', entry: results };
+  return { status: 200, headers: {}, body: response };
 }
 
 /**
