@@ -10,6 +10,7 @@ import { createApp } from './http/app';
 import { OperationRegistry } from './interactions/operations/registry';
 import type { Services, ValidationPort } from './interactions/types';
 import { createLogger, type Logger } from './logger';
+import { registerMtmOperations } from './mtm/operations';
 import { ResourceRepository } from './repository/repository';
 import { openStorageEngine } from './storage/open-engine';
 
@@ -38,6 +39,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     operations: new OperationRegistry(),
     profileTypes: new Map(),
   };
+  registerMtmOperations(services.operations);
   const app = createApp(services, logger);
   return { app, services, logger, close: () => engine.close() };
 }

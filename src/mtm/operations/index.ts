@@ -1,0 +1,9 @@
+/** The MTM operations this server offers, for the composition root to register. */
+import type { OperationRegistry } from '../../interactions/operations/registry';
+import { reconcile } from './reconcile';
+import { smpQuery } from './smp-query';
+import { smpSubmit } from './smp-submit';
+
+export function registerMtmOperations(registry: OperationRegistry): void {
+  registry.register(smpSubmit).register(smpQuery).register(reconcile);
+}
