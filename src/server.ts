@@ -11,6 +11,8 @@ import { OperationRegistry } from './interactions/operations/registry';
 import type { Services, ValidationPort } from './interactions/types';
 import { createLogger, type Logger } from './logger';
 import { registerMtmOperations } from './mtm/operations';
+import { loadConformanceResources, mtmProfileTypes } from './conformance';
+import { seedConformanceResources } from './seed-conformance';
 import { ResourceRepository } from './repository/repository';
 import { openStorageEngine } from './storage/open-engine';
 
@@ -37,9 +39,10 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     repository,
     validator: acceptKnownTypes,
     operations: new OperationRegistry(),
-    profileTypes: new Map(),
+    profileTypes: mtmProfileTypes(),
   };
   registerMtmOperations(services.operations);
+  await seedConformanceResources(repository, loadConformanceResources());
   const app = createApp(services, logger);
   return { app, services, logger, close: () => engine.close() };
 }
