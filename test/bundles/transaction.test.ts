@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Practitioner } from '@medplum/fhirtypes';
 import { createResource, FHIR_JSON, startTestServer, type TestServer } from '../helpers/test-server';
 
 function transaction(entries: BundleEntry[], type: 'transaction' | 'batch' = 'transaction'): string {
   return JSON.stringify({ resourceType: 'Bundle', type, entry: entries } satisfies Bundle);
 }
 
-const practitioner = (family: string): Resource => ({ resourceType: 'Practitioner', name: [{ family }] });
+const practitioner = (family: string): Practitioner => ({ resourceType: 'Practitioner', name: [{ family }] });
 
 describe('Transaction Bundles', () => {
   let t: TestServer;
