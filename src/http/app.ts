@@ -54,7 +54,8 @@ function queryPairs(originalUrl: string): Array<[string, string]> {
 function toFhirRequest(req: Request): FhirRequest {
   const query = queryPairs(req.originalUrl);
   const fhirRequest: FhirRequest = {
-    method: req.method,
+    // HEAD is a GET whose body Node's HTTP server leaves out.
+    method: req.method === 'HEAD' ? 'GET' : req.method,
     segments: decodeSegments(req.path),
     query,
     headers: {
@@ -87,6 +88,10 @@ export function createApp(services: Services, logger: Logger): express.Express {
   const fhir = express.Router();
   fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
   fhir.use(async (req: Request, res: Response) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      logger.debug(`${req.method} ${req.originalUrl} ${res.statusCode} ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`);
+    });
     let format = DEFAULT_FORMAT;
     try {
       const query = queryPairs(req.originalUrl);

@@ -243,3 +243,17 @@ describe('Read and write interactions', () => {
     });
   });
 });
+
+describe('HEAD requests', () => {
+  let t: TestServer;
+  before(async () => (t = await startTestServer()));
+  after(async () => t.close());
+
+  it('answers HEAD like GET, with headers and no body', async () => {
+    const created = await createResource(t, patient);
+    const res = await t.api().head(`/fhir/Patient/${created.id}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.etag, 'W/"1"');
+    assert.equal(res.text, undefined);
+  });
+});
