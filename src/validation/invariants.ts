@@ -1,0 +1,60 @@
+/**
+ * Invariants on the root of data types (Period per-1, Quantity qty-3, Range rng-2, Reference ref-1,
+ * Timing tim-*, Extension ext-1, ...). Medplum evaluates constraints of elements and of the root
+ * resource, never those of a data type used inside a resource, so we do it here, with fhirpath.js
+ * expressions compiled once per (type, invariant).
+ */
+import fhirpath from 'fhirpath';
+import r4model from 'fhirpath/fhir-context/r4';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { issue } from '../fhir/outcome';
+import { typeInvariants } from './element-model';
+
+type Evaluator = (value: unknown, env: Record<string, unknown>) => unknown[];
+
+interface CompiledInvariant {
+  key: string;
+  human: string;
+  evaluate: Evaluator;
+}
+
+const compiled = new Map<string, CompiledInvariant[]>();
+// ref-1 calls trace(); without this fhirpath.js would print to the console on every reference.
+const silent = (): void => undefined;
+
+function compileFor(type: string): CompiledInvariant[] {
+  const result: CompiledInvariant[] = [];
+  for (const inv of typeInvariants(type)) {
+    try {
+      const fn = fhirpath.compile({ base: type, expression: inv.expression }, r4model, { traceFn: silent });
+      result.push({ key: inv.key, human: inv.human, evaluate: (value, env) => fn(value, env) as unknown[] });
+    } catch {
+      // An expression fhirpath.js cannot compile (e.g. htmlChecks() in txt-1) is skipped, not guessed.
+    }
+  }
+  return result;
+}
+
+/** Issues for the data-type invariants the value breaks. Only an explicit `false` fails. */
+export function checkTypeInvariants(type: string, value: unknown, path: string, resource: Resource): OperationOutcomeIssue[] {
+  let invariants = compiled.get(type);
+  if (!invariants) {
+    invariants = compileFor(type);
+    compiled.set(type, invariants);
+  }
+  if (invariants.length === 0) return [];
+  const issues: OperationOutcomeIssue[] = [];
+  const env = { resource, rootResource: resource };
+  for (const inv of invariants) {
+    let result: unknown[];
+    try {
+      result = inv.evaluate(value, env);
+    } catch {
+      continue;
+    }
+    if (result.length === 1 && result[0] === false) {
+      issues.push(issue('error', 'invariant', `Constraint ${inv.key} not met: ${inv.human}`, path));
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,154 @@
+/**
+ * The validation pipeline (DESIGN.md decision 4): structure (ajv) -> base definition or profiles
+ * (@medplum/core, parsed profiles cached) -> our own checks (bindings, references, choice types,
+ * data-type invariants, slice contents), for the profiles that apply: those in meta.profile, those
+ * asked for, and those the per-type rules require.
+ */
+import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { mtmStructureDefinitions, mtmTerminology } from '../conformance';
+import { isKnownResourceType, loadBaseDefinitions } from '../fhir/definitions';
+import { hasErrors, issue } from '../fhir/outcome';
+import { ElementChecker } from './element-checks';
+import type { ElementNode } from './element-model';
+import { treeFromSnapshot, typeChildren } from './element-model';
+import { mergeIssues } from './issues';
+import { MedplumStage } from './medplum-stage';
+import type { RequiredProfileRule } from './profile-selection';
+import { ProfileSelector } from './profile-selection';
+import { StructureValidator } from './structure';
+import { Terminology } from './terminology';
+
+export interface ValidationOptions {
+  profiles?: string[];
+  mode?: 'create' | 'update' | 'delete';
+}
+
+export interface ValidationResult {
+  valid: boolean;
+  issues: OperationOutcomeIssue[];
+  appliedProfiles: string[];
+}
+
+export interface PipelineOptions {
+  lenientUnknownProfiles: boolean;
+  requiredProfiles: readonly RequiredProfileRule[];
+}
+
+interface KnownProfile {
+  sd: StructureDefinition;
+  type: string;
+  tree?: ElementNode[];
+}
+
+const HL7_SD = 'http://hl7.org/fhir/StructureDefinition/';
+
+/** The resource types our profiles constrain, compiled by ajv at start instead of on first use. */
+const WARM_TYPES = ['MedicationStatement', 'List', 'CarePlan', 'DetectedIssue', 'Task', 'Patient', 'Practitioner', 'Bundle'];
+
+export class ValidationPipeline {
+  private readonly structure = new StructureValidator();
+  private readonly medplum = new MedplumStage();
+  private readonly terminology: Terminology;
+  private readonly profiles = new Map<string, KnownProfile>();
+  private readonly selector: ProfileSelector;
+
+  constructor(private readonly options: PipelineOptions) {
+    loadBaseDefinitions();
+    for (const sd of mtmStructureDefinitions()) {
+      this.profiles.set(sd.url as string, { sd, type: sd.type as string });
+      this.medplum.register(sd);
+    }
+    for (const rule of options.requiredProfiles) {
+      if (!this.profiles.has(rule.profile)) throw new Error(`Required profile ${rule.profile} (for ${rule.resourceType}) is not known`);
+    }
+    this.terminology = new Terminology(mtmTerminology());
+    this.selector = new ProfileSelector(options.requiredProfiles, this.terminology);
+  }
+
+  /** Does at start what would otherwise slow down the first requests. */
+  warmUp(): void {
+    this.terminology.load();
+    this.structure.prepare(WARM_TYPES);
+    for (const url of this.profiles.keys()) this.tree(url);
+  }
+
+  knownProfiles(): string[] {
+    return [...this.profiles.keys()];
+  }
+
+  private tree(url: string): ElementNode[] {
+    const known = this.profiles.get(url) as KnownProfile;
+    known.tree ??= treeFromSnapshot(known.sd, (u) => this.profiles.get(u)?.type);
+    return known.tree;
+  }
+
+  validate(resource: Resource, options: ValidationOptions = {}): ValidationResult {
+    try {
+      return this.run(resource, options);
+    } catch (error) {
+      // A bug here must not take a request down with it: report it as the outcome.
+      return { valid: false, issues: [issue('error', 'exception', `Validation failed: ${(error as Error).message}`)], appliedProfiles: [] };
+    }
+  }
+
+  private run(resource: Resource, options: ValidationOptions): ValidationResult {
+    const type = (resource as { resourceType?: unknown } | null)?.resourceType;
+    if (typeof resource !== 'object' || resource === null || Array.isArray(resource) || typeof type !== 'string') {
+      return fail([issue('error', 'structure', 'This is not a FHIR resource: it has no resourceType')]);
+    }
+    if (!isKnownResourceType(type)) return fail([issue('error', 'not-supported', `"${type}" is not a FHIR R4 resource type`)]);
+    if (options.mode === 'delete') {
+      return { valid: true, issues: [issue('information', 'informational', 'No rule prevents deleting this resource')], appliedProfiles: [] };
+    }
+    const issues: OperationOutcomeIssue[] = [];
+    if (options.mode === 'update' && !resource.id) issues.push(issue('error', 'required', 'An update needs the resource id', `${type}.id`));
+
+    const structural = this.structure.check(resource);
+    if (structural.length) return fail([...issues, ...structural]);
+
+    const applied = this.selectProfiles(resource, options.profiles ?? [], issues);
+    const stage2: OperationOutcomeIssue[] = [];
+    const stage3: OperationOutcomeIssue[] = [];
+    const narrowed: { expression: string; choice: string }[] = [];
+    // A profile's snapshot includes its base, so with profiles the base needs no run of its own.
+    for (const url of applied.length ? applied : [undefined]) {
+      stage2.push(...this.medplum.validate(resource, url));
+      const checker = new ElementChecker(this.terminology, resource).check(url ? this.tree(url) : typeChildren(type));
+      stage3.push(...checker.issues);
+      narrowed.push(...checker.narrowed);
+    }
+    const all = [...issues, ...mergeIssues(stage2, stage3, narrowed)];
+    return { valid: !hasErrors(all), issues: all, appliedProfiles: applied };
+  }
+
+  private selectProfiles(resource: Resource, requested: string[], issues: OperationOutcomeIssue[]): string[] {
+    const type = resource.resourceType;
+    const applied: string[] = [];
+    const consider = (raw: unknown, expression: string | undefined, lenient: boolean): void => {
+      if (typeof raw !== 'string') return;
+      const url = raw.split('|')[0];
+      if (url === `${HL7_SD}${type}`) return;
+      const known = this.profiles.get(url);
+      if (!known) {
+        const text = lenient ? `; the resource was not checked against it` : '';
+        issues.push(issue(lenient ? 'warning' : 'error', 'not-supported', `Profile ${raw} is not known to this server${text}`, expression));
+      } else if (known.type !== type) {
+        issues.push(issue('error', 'invalid', `Profile ${url} constrains ${known.type}, not ${type}`, expression));
+      } else if (!applied.includes(url)) {
+        applied.push(url);
+      }
+    };
+    const listed = resource.meta?.profile;
+    if (Array.isArray(listed)) {
+      listed.forEach((p, i) => consider(p, `${type}.meta.profile[${i}]`, this.options.lenientUnknownProfiles));
+    }
+    // A profile asked for explicitly ($validate?profile=) cannot be skipped, lenient or not.
+    for (const p of requested) consider(p, undefined, false);
+    for (const url of this.selector.required(resource)) if (!applied.includes(url)) applied.push(url);
+    return applied;
+  }
+}
+
+function fail(issues: OperationOutcomeIssue[]): ValidationResult {
+  return { valid: false, issues, appliedProfiles: [] };
+}
