@@ -7,7 +7,7 @@
  *   parse each profile once and register the parsed schema in Medplum's type table under a key of
  *   our own; `validateTypedValue` with that key as the type then validates against the cached
  *   schema. (Registered with kind "profile" so it never shows up as a resource type.)
- * - What it can parse. Medplum attaches a slice nested inside another slice to the outer one, so
+ * - What it can parse and apply. Medplum attaches a slice nested inside another slice to the outer one, so
  *   the schema it gets leaves nested slices out (stage 3 checks them), and leaves out the data-type
  *   children a snapshot unfolds without constraining, which would only be validated twice.
  */
@@ -74,6 +74,10 @@ export class MedplumStage {
     const url = sd.url as string;
     if (this.keys.has(url)) return;
     const schema = parseStructureDefinition({ ...sd, snapshot: { element: medplumElements(sd) } });
+    // Medplum's crawler looks up a backbone type among the innerTypes of the schema it is in, and
+    // only the root has any: without this, a profile's constraints on a backbone inside a backbone
+    // (CarePlan.activity.detail.description) would silently fall back to the base definition.
+    for (const inner of schema.innerTypes) inner.innerTypes = schema.innerTypes;
     const key = KEY_PREFIX + url;
     getAllDataTypes()[key] = { ...schema, kind: 'profile' };
     this.keys.set(url, key);

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import type { Bundle, List, MedicationStatement, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { createResourceValidator } from '../../src/validation';
+import { exampleFiles, readExample } from './example-files';
+
+const validator = createResourceValidator({ lenientUnknownProfiles: false });
+const problems = (issues: OperationOutcomeIssue[]): string =>
+  issues.map((i) => `${i.severity} ${i.expression?.[0] ?? ''}: ${i.diagnostics}`).join('\n');
+
+describe('examples/', () => {
+  for (const file of exampleFiles()) {
+    it(`${file} is valid, with no issue at all`, () => {
+      const resource = readExample(file);
+      const result = validator.validate(resource);
+      assert.deepEqual(result.issues, [], problems(result.issues));
+      assert.equal(result.valid, true);
+    });
+
+    const sample = readExample(file);
+    if (sample.resourceType === 'Bundle') {
+      it(`${file}: every entry is valid on its own, as the server validates it, against its MTM profile`, () => {
+        for (const entry of (sample as Bundle).entry ?? []) {
+          const resource = entry.resource as Resource;
+          const result = validator.validate(resource, { mode: 'create' });
+          assert.deepEqual(result.issues, [], `${resource.resourceType}: ${problems(result.issues)}`);
+          if (['MedicationStatement', 'List', 'CarePlan', 'DetectedIssue', 'Task'].includes(resource.resourceType)) {
+            assert.equal(result.appliedProfiles.length, 1, `${resource.resourceType} should conform to one MTM profile`);
+          }
+        }
+      });
+      it(`${file}: a transaction of conditional creates, so sending it twice creates nothing new`, () => {
+        const bundle = sample as Bundle;
+        assert.equal(bundle.type, 'transaction');
+        for (const entry of bundle.entry ?? []) {
+          assert.match(entry.fullUrl ?? '', /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+          assert.equal(entry.request?.method, 'POST');
+          assert.match(entry.request?.ifNoneExist ?? '', /^identifier=.+\|.+/);
+        }
+      });
+    }
+  }
+
+  describe('the discharge scenario', () => {
+    const medicines = (file: string): Map<string, { status: string; dose: number; flag?: string }> => {
+      const bundle = readExample<Bundle>(file);
+      const byUrl = new Map((bundle.entry ?? []).map((e) => [e.fullUrl, e.resource]));
+      const list = bundle.entry?.find((e) => e.resource?.resourceType === 'List')?.resource as List;
+      const result = new Map<string, { status: string; dose: number; flag?: string }>();
+      for (const entry of list.entry ?? []) {
+        const ms = byUrl.get(entry.item.reference) as MedicationStatement;
+        const rxnorm = ms.medicationCodeableConcept?.coding?.find((c) => c.system === 'http://www.nlm.nih.gov/research/umls/rxnorm');
+        result.set(rxnorm?.code as string, {
+          status: ms.status,
+          dose: ms.dosage?.[0].doseAndRate?.[0].doseQuantity?.value as number,
+          flag: entry.flag?.coding?.[0].code,
+        });
+      }
+      return result;
+    };
+
+    it('the discharge list differs from the prior current list by one changed dose, one stopped and two new medicines', () => {
+      const before = medicines('discharge/current-medication-list.bundle.json');
+      const after = medicines('discharge/discharge-transaction.bundle.json');
+      const active = (m: typeof after) => [...m].filter(([, v]) => v.status === 'active').map(([code]) => code);
+      const added = active(after).filter((code) => !before.has(code));
+      const stopped = active(before).filter((code) => !active(after).includes(code));
+      const changed = active(after).filter((code) => before.has(code) && before.get(code)?.dose !== after.get(code)?.dose);
+      assert.equal(before.size, 8);
+      assert.equal(after.size, 10);
+      assert.deepEqual(added.sort(), ['198440', '313096'], 'new: acetaminophen 500 mg and spironolactone 25 mg');
+      assert.deepEqual(stopped, ['197361'], 'stopped: amlodipine 5 mg');
+      assert.deepEqual(changed, ['310429'], 'changed dose: furosemide 20 mg -> 40 mg');
+      assert.equal(after.get('310429')?.flag, '02');
+      assert.equal(after.get('197361')?.flag, '05');
+      assert.equal(after.get('313096')?.flag, '04');
+    });
+
+    it('the discharge list is coded LOINC 10183-2', () => {
+      const bundle = readExample<Bundle>('discharge/discharge-transaction.bundle.json');
+      const list = bundle.entry?.find((e) => e.resource?.resourceType === 'List')?.resource as List;
+      assert.ok(list.code?.coding?.some((c) => c.system === 'http://loinc.org' && c.code === '10183-2'));
+    });
+  });
+});
