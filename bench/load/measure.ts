@@ -1,0 +1,196 @@
+/**
+ * Drives one workload against one server: a preflight request (is the endpoint there at all, and
+ * how slow is it?), then either autocannon runs (closed loop, N connections, fixed duration) or,
+ * for endpoints too slow for that, a few sequential requests within a time budget, so that one
+ * pathological search cannot stall the whole run.
+ */
+import autocannon from 'autocannon';
+import type { BenchRequest, Workload } from '../workloads';
+
+export interface Preflight {
+  status: number;
+  ms: number;
+  /** For a searchset: entries returned (matches + includes) and Bundle.total when given. */
+  entries?: number;
+  total?: number;
+  message?: string;
+}
+
+export interface RunStats {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  statuses: Record<string, number>;
+}
+
+export interface WorkloadResult {
+  available: boolean;
+  method: 'autocannon' | 'sequential' | 'none';
+  preflight: Preflight;
+  runs: RunStats[];
+  /** Medians over the runs. */
+  rps?: number;
+  resourcesPerSecond?: number;
+  p50?: number;
+  p95?: number;
+  p99?: number;
+  errors: number;
+}
+
+export interface MeasureOptions {
+  durationSec: number;
+  warmupSec: number;
+  /** Above this preflight latency, sample sequentially instead of loading the server. */
+  slowMs: number;
+  /** Time budget for sequential sampling. */
+  sampleBudgetMs: number;
+  timeoutSec: number;
+}
+
+const HEADERS = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+export function median(values: readonly number[]): number {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return NaN;
+  const mid = finite.length >> 1;
+  return finite.length % 2 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
+}
+
+async function once(base: string, request: BenchRequest, timeoutMs: number): Promise<Preflight> {
+  const started = performance.now();
+  try {
+    const res = await fetch(base + request.path, {
+      method: request.method,
+      headers: HEADERS,
+      body: request.body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    const ms = performance.now() - started;
+    const result: Preflight = { status: res.status, ms };
+    try {
+      const body = JSON.parse(text) as { resourceType?: string; entry?: unknown[]; total?: number; issue?: Array<{ diagnostics?: string; details?: { text?: string } }> };
+      if (body.resourceType === 'Bundle') {
+        result.entries = body.entry?.length ?? 0;
+        if (typeof body.total === 'number') result.total = body.total;
+      }
+      if (body.resourceType === 'OperationOutcome' && res.status >= 400) {
+        result.message = body.issue?.map((i) => i.details?.text ?? i.diagnostics).filter(Boolean).join('; ').slice(0, 300);
+      }
+    } catch {
+      result.message = text.slice(0, 200);
+    }
+    return result;
+  } catch (error) {
+    return { status: 0, ms: performance.now() - started, message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function stats(times: number[], ok: number, errors: number, seconds: number, statuses: Record<string, number>): RunStats {
+  times.sort((a, b) => a - b);
+  return { requests: ok + errors, errors, seconds, rps: ok / seconds, p50: percentile(times, 50), p95: percentile(times, 95), p99: percentile(times, 99), statuses };
+}
+
+async function autocannonRun(base: string, workload: Workload, durationSec: number, timeoutSec: number): Promise<RunStats> {
+  const url = new URL(base);
+  let cursor = 0;
+  const times: number[] = [];
+  const statuses: Record<string, number> = {};
+  let ok = 0;
+  let errors = 0;
+  let finish!: (value: { errors: number; timeouts: number }) => void;
+  let fail!: (error: Error) => void;
+  const done = new Promise<{ errors: number; timeouts: number }>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const instance = autocannon(
+    {
+    url: url.origin,
+    connections: workload.connections,
+    duration: durationSec,
+    timeout: timeoutSec,
+    headers: HEADERS,
+    requests: [
+      {
+        setupRequest: (req) => {
+          const next = workload.requests[cursor++ % workload.requests.length];
+          return { ...req, method: next.method, path: url.pathname.replace(/\/$/, '') + next.path, body: next.body };
+        },
+      },
+    ],
+    },
+    (error, result) => (error ? fail(error as Error) : finish(result)),
+  );
+  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    times.push(responseTime);
+    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    if (workload.expect.includes(statusCode)) ok++;
+    else errors++;
+  });
+  const started = performance.now();
+  const result = await done;
+  const seconds = (performance.now() - started) / 1000;
+  errors += result.errors + result.timeouts;
+  if (result.timeouts) statuses.timeout = result.timeouts;
+  return stats(times, ok, errors, seconds, statuses);
+}
+
+async function sequentialRun(base: string, workload: Workload, budgetMs: number, timeoutMs: number, first: Preflight): Promise<RunStats> {
+  const times = [first.ms];
+  const statuses: Record<string, number> = { [first.status]: 1 };
+  let ok = workload.expect.includes(first.status) ? 1 : 0;
+  let errors = 1 - ok;
+  let elapsed = first.ms;
+  for (let i = 1; elapsed + first.ms < budgetMs && i < 20; i++) {
+    const r = await once(base, workload.requests[i % workload.requests.length], timeoutMs);
+    times.push(r.ms);
+    elapsed += r.ms;
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    if (workload.expect.includes(r.status)) ok++;
+    else errors++;
+  }
+  return stats(times, ok, errors, elapsed / 1000, statuses);
+}
+
+/** Preflight: decides whether, and how, the workload can be measured on this server. */
+export async function preflight(base: string, workload: Workload, options: MeasureOptions): Promise<Preflight> {
+  return once(base, workload.requests[0], options.timeoutSec * 1000);
+}
+
+/** One measured repetition (after the preflight said the endpoint works). */
+export async function measureRun(base: string, workload: Workload, first: Preflight, options: MeasureOptions, warm: boolean): Promise<{ method: WorkloadResult['method']; run: RunStats }> {
+  if (first.ms > options.slowMs) {
+    return { method: 'sequential', run: await sequentialRun(base, workload, options.sampleBudgetMs, options.timeoutSec * 1000, first) };
+  }
+  if (warm && options.warmupSec > 0) await autocannonRun(base, workload, options.warmupSec, options.timeoutSec);
+  return { method: 'autocannon', run: await autocannonRun(base, workload, options.durationSec, options.timeoutSec) };
+}
+
+export function summarise(first: Preflight, method: WorkloadResult['method'], runs: RunStats[], workload: Workload): WorkloadResult {
+  const available = workload.expect.includes(first.status);
+  if (!available) return { available, method: 'none', preflight: first, runs: [], errors: 1 };
+  const rps = median(runs.map((r) => r.rps));
+  return {
+    available,
+    method,
+    preflight: first,
+    runs,
+    rps,
+    resourcesPerSecond: workload.resourcesPerRequest ? rps * workload.resourcesPerRequest : undefined,
+    p50: median(runs.map((r) => r.p50)),
+    p95: median(runs.map((r) => r.p95)),
+    p99: median(runs.map((r) => r.p99)),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+  };
+}

@@ -1,0 +1,130 @@
+/** The results: a JSON document for machines, markdown tables for people. */
+import type { WorkloadResult } from './load/measure';
+import type { ProbeResult } from './probe';
+
+export interface TargetSummary {
+  loadMs: number;
+  resources: number;
+  counts: Record<string, number>;
+  startupMs: number;
+  selfReportedStartupMs?: number;
+  rssAfterLoadMb: number;
+  rssAfterRunMb?: number;
+  peakRssMb?: number;
+  validation: string;
+  probe?: ProbeResult;
+  workloads: Record<string, WorkloadResult>;
+}
+
+export interface SizeResult {
+  targetResources: number;
+  patients: number;
+  workloads: Array<{ id: string; label: string; note?: string; resourcesPerRequest: number }>;
+  ours: TargetSummary;
+  peer?: TargetSummary;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  command: string;
+  git: string;
+  node: string;
+  cpus: number;
+  options: Record<string, unknown>;
+  buildNote?: string;
+  sizes: SizeResult[];
+  goals: GoalCheck[];
+  seconds: number;
+}
+
+export interface GoalCheck {
+  goal: string;
+  measured: string;
+  met: boolean | null;
+}
+
+const f0 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
+const ms = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0));
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? '–' : `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}×`;
+
+function throughput(w: WorkloadResult | undefined, perRequest: number): string {
+  if (!w) return '–';
+  if (!w.available) return `n/a (${w.preflight.status || 'no answer'})`;
+  const base = perRequest > 1 ? `${f0(w.rps)} (${f0(w.resourcesPerSecond)} res/s)` : f0(w.rps);
+  return w.method === 'sequential' ? `${base} seq` : base;
+}
+
+export function markdown(results: BenchResults): string {
+  const out: string[] = [];
+  for (const size of results.sizes) {
+    const { ours, peer } = size;
+    out.push(`\n### ${f0(ours.resources)} resources (${f0(size.patients)} patients)\n`);
+    out.push('| Workload | ours req/s | p50 ms | p95 ms | p99 ms | err | peer req/s | p50 ms | p99 ms | err | ours/peer req/s | peer/ours p50 |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const w of size.workloads) {
+      const o = ours.workloads[w.id];
+      const p = peer?.workloads[w.id];
+      out.push(
+        `| ${w.label.replace(/\|/g, '\\|')} | ${throughput(o, w.resourcesPerRequest)} | ${ms(o?.p50)} | ${ms(o?.p95)} | ${ms(o?.p99)} | ${o ? o.errors : '–'} | ` +
+          `${throughput(p, w.resourcesPerRequest)} | ${ms(p?.p50)} | ${ms(p?.p99)} | ${p ? p.errors : '–'} | ` +
+          `${o?.available && p?.available ? ratio(o.rps, p.rps) : '–'} | ${o?.available && p?.available ? ratio(p.p50, o.p50) : '–'} |`,
+      );
+    }
+    const notes = size.workloads.filter((w) => w.note).map((w) => `${w.id}: ${w.note}`);
+    const unavailable = size.workloads.flatMap((w) =>
+      (['ours', 'peer'] as const).flatMap((t) => {
+        const r = size[t]?.workloads[w.id];
+        return r && !r.available ? [`${t} ${w.id}: ${r.preflight.status} ${r.preflight.message ?? ''}`.trim()] : [];
+      }),
+    );
+    out.push('');
+    out.push('| Server | load | start-up to ready | RSS after load | RSS after run | validation |');
+    out.push('| --- | ---: | ---: | ---: | ---: | --- |');
+    for (const [name, t] of [['ours', ours], ['peer', peer]] as const) {
+      if (!t) continue;
+      const startup = `${f0(t.startupMs)} ms${t.selfReportedStartupMs !== undefined ? ` (self: ${f0(t.selfReportedStartupMs)})` : ''}`;
+      const validation = t.probe ? `${t.probe.validationActive ? 'on' : `OFF (invalid → ${t.probe.invalidStatus})`}` : t.validation;
+      out.push(`| ${name} | ${f0(t.loadMs)} ms | ${startup} | ${f0(t.rssAfterLoadMb)} MB | ${f0(t.rssAfterRunMb)} MB | ${validation} |`);
+    }
+    const refused = Object.entries(ours.probe?.samples ?? {}).filter(([, s]) => s !== '201');
+    if (refused.length) notes.push(`ours refused generated samples: ${refused.map(([t, s]) => `${t} ${s}`).join('; ')}`);
+    if (peer) notes.push(`peer validation: ${peer.validation}`);
+    out.push('');
+    for (const line of [...unavailable, ...notes]) out.push(`- ${line.replace(/\s+/g, ' ')}`);
+  }
+  out.push('\n### Goals (embedded engine)\n');
+  out.push('| Goal | Measured | Met |');
+  out.push('| --- | --- | :---: |');
+  for (const g of results.goals) out.push(`| ${g.goal} | ${g.measured} | ${g.met === null ? 'n/a' : g.met ? 'yes' : 'NO'} |`);
+  return out.join('\n');
+}
+
+/** Checks the issue-6 goals against the largest size measured (100k when present). */
+export function checkGoals(sizes: SizeResult[]): GoalCheck[] {
+  if (sizes.length === 0) return [];
+  const largest = sizes.reduce((a, b) => (b.ours.resources > a.ours.resources ? b : a));
+  const at = `at ${f0(largest.ours.resources)}`;
+  const w = (id: string) => largest.ours.workloads[id];
+  const goals: GoalCheck[] = [];
+  const add = (goal: string, result: WorkloadResult | undefined, measure: (r: WorkloadResult) => [string, boolean], extra = '') => {
+    if (!result || !result.available) goals.push({ goal, measured: result ? `not available (${result.preflight.status})` : 'not run', met: null });
+    else {
+      const [text, met] = measure(result);
+      goals.push({ goal, measured: `${text} ${at}${extra}`, met });
+    }
+  };
+  const validation = largest.ours.probe?.validationActive === false ? ' (validation OFF)' : '';
+  add('validated create ≥ 2,500/s, p99 ≤ 25 ms', w('create'), (r) => [`${f0(r.rps)}/s, p99 ${ms(r.p99)} ms`, (r.rps ?? 0) >= 2500 && (r.p99 ?? Infinity) <= 25 && !validation], validation);
+  add('read ≥ 10,000/s', w('read'), (r) => [`${f0(r.rps)}/s`, (r.rps ?? 0) >= 10000]);
+  add('patient search at 100k p50 ≤ 3 ms', w('search-patient'), (r) => [`p50 ${ms(r.p50)} ms`, (r.p50 ?? Infinity) <= 3 && largest.ours.resources >= 90_000]);
+  add('token search at 100k p50 ≤ 10 ms', w('search-code'), (r) => [`p50 ${ms(r.p50)} ms`, (r.p50 ?? Infinity) <= 10 && largest.ours.resources >= 90_000]);
+  add('transaction ingest ≥ 5,000 resources/s', w('transaction'), (r) => [`${f0(r.resourcesPerSecond)} resources/s`, (r.resourcesPerSecond ?? 0) >= 5000]);
+  goals.push({
+    goal: 'RSS at 100k ≤ 600 MB',
+    measured: `${f0(largest.ours.rssAfterLoadMb)} MB after load, ${f0(largest.ours.rssAfterRunMb)} MB after the run ${at}`,
+    met: largest.ours.resources >= 90_000 ? largest.ours.rssAfterLoadMb <= 600 : null,
+  });
+  goals.push({ goal: 'start-up ≤ 3 s', measured: `${f0(largest.ours.startupMs)} ms ${at}`, met: largest.ours.startupMs <= 3000 });
+  return goals;
+}

@@ -1,0 +1,88 @@
+/**
+ * Starting the two servers under test, each in its own process, and describing them uniformly.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Build } from '../build';
+import { supportingInfoParameter } from '../workloads';
+import { Child } from './child';
+
+export interface Target {
+  name: 'ours' | 'peer';
+  /** FHIR base URL on loopback. */
+  base: string;
+  child: Child;
+  loadMs: number;
+  resources: number;
+  counts: Record<string, number>;
+  /** Spawn to ready, as an operator sees it. */
+  startupMs: number;
+  /** What the server itself reports as its start-up (ours: "ready in N ms"). */
+  selfReportedStartupMs?: number;
+  rssAfterLoadMb: number;
+  validation: string;
+  cleanup(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 180_000;
+
+/** Loads the population through our repository in one process, then starts the real server on it. */
+export async function startOurs(build: Build, patients: number, seed: number): Promise<Target> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-bench-'));
+  const env = { BENCH_DATA_DIR: dataDir, BENCH_PATIENTS: String(patients), BENCH_SEED: String(seed) };
+  const loader = Child.start('ours-load', build.args('bench/targets/ours-load.ts'), env);
+  const loaded = await loader.result<{ loadMs: number; resources: number; counts: Record<string, number> }>('loaded', 30 * 60_000);
+  await loader.stop();
+
+  const child = Child.start('ours', ['--expose-gc', ...build.args('src/main.ts')], { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+  const line = await child.waitFor((l) => /listening on http/.test(l), READY_TIMEOUT_MS, 'listening line');
+  const startupMs = child.elapsedMs();
+  const url = /listening on (http:\/\/\S+)/.exec(line)?.[1] as string;
+  const readyIn = /ready in (\d+) ms/.exec(line)?.[1];
+  return {
+    name: 'ours',
+    base: url.replace('//localhost:', '//127.0.0.1:'),
+    child,
+    loadMs: loaded.loadMs,
+    resources: loaded.resources,
+    counts: loaded.counts,
+    startupMs,
+    selfReportedStartupMs: readyIn ? Number(readyIn) : undefined,
+    rssAfterLoadMb: child.memory().rssMb,
+    validation: 'the server’s own pipeline (see probe)',
+    cleanup: async () => {
+      await child.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startPeer(build: Build, patients: number, seed: number): Promise<Target> {
+  const supporting = supportingInfoParameter();
+  const child = Child.start('peer', build.args('bench/targets/peer-server.ts'), {
+    BENCH_PATIENTS: String(patients),
+    BENCH_SEED: String(seed),
+    BENCH_EXTRA_SEARCH_PARAMS: JSON.stringify(supporting ? [supporting.file] : []),
+  });
+  await child.result('listening', READY_TIMEOUT_MS);
+  const startupMs = child.elapsedMs();
+  const ready = await child.result<{ port: number; base: string; startupMs: number; loadMs: number; counts: Record<string, number>; validation: Record<string, string> }>(
+    'ready',
+    30 * 60_000,
+  );
+  return {
+    name: 'peer',
+    base: `http://127.0.0.1:${ready.port}${ready.base}`,
+    child,
+    loadMs: ready.loadMs,
+    resources: Object.values(ready.counts).reduce((a, b) => a + b, 0),
+    counts: ready.counts,
+    // Medplum's MemoryRepository has no persistence: its start-up is to listening, before any data.
+    startupMs,
+    selfReportedStartupMs: ready.startupMs,
+    rssAfterLoadMb: child.memory().rssMb,
+    validation: `MedicationStatement: ${ready.validation.MedicationStatement ?? 'base only'}`,
+    cleanup: () => child.stop(),
+  };
+}
