@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { StructureDefinition } from '@medplum/fhirtypes';
+import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
 import { baseStructureDefinitions } from '../../src/conformance/base-structure-definitions';
 import { generateProfileFiles } from '../../src/conformance/generate';
 import { generateSnapshot, pathOfId, SnapshotError } from '../../src/conformance/snapshot';
 
 const sources = { resolve: (url: string) => baseStructureDefinitions().get(url) };
-const profile = (type: string, element: StructureDefinition['differential'] extends infer D ? NonNullable<D>['element'] : never): StructureDefinition => ({
+/** Differential elements as our sources write them: the generator derives path from id. */
+type DiffElement = Omit<ElementDefinition, 'path'> & { id: string };
+const profile = (type: string, element: DiffElement[]): StructureDefinition => ({
   resourceType: 'StructureDefinition',
   id: 'test',
   url: 'http://example.org/StructureDefinition/test',
@@ -18,7 +20,7 @@ const profile = (type: string, element: StructureDefinition['differential'] exte
   type,
   baseDefinition: `http://hl7.org/fhir/StructureDefinition/${type}`,
   derivation: 'constraint',
-  differential: { element },
+  differential: { element: element as ElementDefinition[] },
 });
 const ids = (sd: StructureDefinition): string[] => (sd.snapshot?.element ?? []).map((e) => e.id as string);
 
@@ -85,7 +87,7 @@ describe('profile snapshots', () => {
       assert.equal(added?.source, 'http://example.org/StructureDefinition/test');
     });
 
-    const rejects = (name: string, element: NonNullable<StructureDefinition['differential']>['element'], message: RegExp): void => {
+    const rejects = (name: string, element: DiffElement[], message: RegExp): void => {
       it(`rejects ${name}`, () => {
         assert.throws(() => generateSnapshot(profile('MedicationStatement', element), sources), (e: unknown) => e instanceof SnapshotError && message.test(e.message));
       });

@@ -158,7 +158,7 @@ describe('the validation pipeline', () => {
     });
 
     it('validates the resources inside a Bundle against their base definitions', () => {
-      const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', gender: 'woman' } }] } as Resource;
+      const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', gender: 'woman' } }] } as unknown as Resource;
       const result = strict.validate(bundle);
       assert.equal(result.valid, false);
       assert.ok(result.issues.some((i) => i.expression?.[0]?.startsWith('Bundle.entry[0].resource')), JSON.stringify(result.issues));
