@@ -62,9 +62,7 @@ export class DiskCollection<T extends Document> implements DocumentCollection<T>
     const session = options.session as EmbeddedSession | undefined;
     const where = this.where(filter);
     if (where.complete && !session?.pendingFor(this.name)) {
-      const row = this.sqlite.db
-        .prepare(`SELECT COUNT(*) AS n FROM ${this.table}${whereSql(where)}`)
-        .get(...where.params) as { n: number };
+      const row = this.sqlite.statement(`SELECT COUNT(*) AS n FROM ${this.table}${whereSql(where)}`).get(...where.params) as { n: number };
       return row.n;
     }
     return this.findNow(filter, {}, session).length;
@@ -116,14 +114,14 @@ export class DiskCollection<T extends Document> implements DocumentCollection<T>
         `SELECT body FROM ${this.table}${whereSql(where)}` +
         (order ? ` ORDER BY ${order}` : '') +
         ` LIMIT ? OFFSET ?`;
-      const rows = this.sqlite.db
-        .prepare(sql)
+      const rows = this.sqlite
+        .statement(sql)
         .raw()
         .all(...where.params, options.limit && options.limit > 0 ? options.limit : -1, options.skip ?? 0) as [string][];
       return rows.map((r) => JSON.parse(r[0]) as T);
     }
-    const rows = this.sqlite.db
-      .prepare(`SELECT _id, body FROM ${this.table}${whereSql(where)}`)
+    const rows = this.sqlite
+      .statement(`SELECT _id, body FROM ${this.table}${whereSql(where)}`)
       .raw()
       .all(...where.params) as [string, string][];
     const docs: T[] = [];

@@ -116,8 +116,35 @@ export class MemoryCollection<T extends Document> implements DocumentCollection<
   }
 
   private findNow(filter: Filter, options: FindOptions, session: EmbeddedSession | undefined): T[] {
+    const direct = this.findByKey(filter, options, session);
+    if (direct) return direct;
     const query = compileFilter(filter);
     return runQuery(query, this.candidates(filter, session), options);
+  }
+
+  /**
+   * Reads by _id (the commonest query: every read, and every compare-and-set as `{ _id, vid }`)
+   * without building a mingo Query, which costs more than the lookup itself. Only for filters of
+   * plain equalities on top-level fields holding primitives, where `===` is exactly Mongo's
+   * equality; anything else returns undefined and goes through mingo.
+   */
+  private findByKey(filter: Filter, options: FindOptions, session: EmbeddedSession | undefined): T[] | undefined {
+    const id = filter._id;
+    if (typeof id !== 'string' || options.projection) return undefined;
+    const keys = Object.keys(filter);
+    for (const key of keys) {
+      const value = filter[key];
+      if (key.startsWith('$') || key.includes('.') || (typeof value !== 'string' && typeof value !== 'number')) return undefined;
+    }
+    const doc = this.current(id, session);
+    if (!doc || options.skip) return [];
+    const record = doc as unknown as Record<string, unknown>;
+    for (const key of keys) {
+      const actual = record[key];
+      if (actual !== null && typeof actual === 'object') return undefined;
+      if (actual !== filter[key]) return [];
+    }
+    return [doc];
   }
 
   /** The documents worth testing: narrowed by _id or by an index when the filter allows it. */
