@@ -70,9 +70,7 @@ export class DiskCollection<T extends Document> implements DocumentCollection<T>
 
   async insertOne(doc: T, options: WriteOptions = {}): Promise<void> {
     await this.runner.inSession(options.session as EmbeddedSession | undefined, (session) => {
-      if (this.findNow({ _id: doc._id }, { limit: 1 }, session).length > 0) {
-        throw new DuplicateKeyError(this.name, doc._id);
-      }
+      if (this.exists(doc._id, session)) throw new DuplicateKeyError(this.name, doc._id);
       session.stage(this.name, doc._id, doc);
     });
   }
@@ -97,6 +95,13 @@ export class DiskCollection<T extends Document> implements DocumentCollection<T>
       session.stage(this.name, existing._id, null);
       return { deletedCount: 1 };
     });
+  }
+
+  /** Whether a document with this _id exists, for the session: a key probe, no body read or parsed. */
+  private exists(id: string, session: EmbeddedSession | undefined): boolean {
+    const pending = session?.pendingFor(this.name);
+    if (pending?.has(id)) return pending.get(id) !== null;
+    return this.sqlite.statement(`SELECT 1 FROM ${this.table} WHERE _id = ?`).get(id) !== undefined;
   }
 
   /** SQLite indexes every layout column at creation; other index requests need nothing more. */
