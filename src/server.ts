@@ -11,9 +11,10 @@ import { OperationRegistry } from './interactions/operations/registry';
 import type { Services, ValidationPort } from './interactions/types';
 import { createLogger, type Logger } from './logger';
 import { registerMtmOperations } from './mtm/operations';
-import { loadConformanceResources, mtmProfileTypes } from './conformance';
+import { loadConformanceResources, mtmProfileTypes, mtmSearchParameters } from './conformance';
 import { seedConformanceResources } from './seed-conformance';
 import { ResourceRepository } from './repository/repository';
+import { createSearchIndex, createSearchService } from './search';
 import { openStorageEngine } from './storage/open-engine';
 
 export interface FhirServer {
@@ -32,7 +33,8 @@ const acceptKnownTypes: ValidationPort = {
 export async function buildServer(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<FhirServer> {
   loadBaseDefinitions();
   const engine = await openStorageEngine(config);
-  const repository = new ResourceRepository(engine);
+  const searchIndex = createSearchIndex(mtmSearchParameters());
+  const repository = new ResourceRepository(engine, searchIndex.indexer);
   await repository.init(resourceTypes());
   const services: Services = {
     config,
@@ -40,6 +42,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     validator: acceptKnownTypes,
     operations: new OperationRegistry(),
     profileTypes: mtmProfileTypes(),
+    search: createSearchService(repository, searchIndex, config.search),
   };
   registerMtmOperations(services.operations);
   await seedConformanceResources(repository, loadConformanceResources());

@@ -7,6 +7,7 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { ServerConfig } from '../config';
 import type { ResourceRepository } from '../repository/repository';
 import type { StorageSession } from '../storage/port';
+import type { SearchInput, SearchResult } from '../search/service';
 import type { OperationRegistry } from './operations/registry';
 
 export interface FhirRequest {
@@ -62,6 +63,8 @@ export interface SearchPort {
     query: Array<[string, string]>,
     options: { limit: number; session?: StorageSession },
   ): Promise<Resource[]>;
+  /** A search interaction's page of results (type, system or compartment level). */
+  search(input: SearchInput): Promise<SearchResult>;
 }
 
 export interface Services {

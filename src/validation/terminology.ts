@@ -79,6 +79,11 @@ export class Terminology {
     return this.expanded.get(key);
   }
 
+  /** The ValueSet's codes per system ('any': every code of that system), for search's :in; undefined when unknown. */
+  codesBySystem(url: string): ReadonlyMap<string, ReadonlySet<string> | 'any'> | undefined {
+    return (this.valueSet(url) as ExpandedValueSet | undefined)?.bySystem;
+  }
+
   private expand(url: string, visiting: Set<string>): ExpandedValueSet | undefined {
     const vs = this.valueSets.get(url);
     if (!vs?.compose || visiting.has(url)) return undefined;

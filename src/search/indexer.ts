@@ -1,0 +1,108 @@
+/**
+ * Write-time indexing (DESIGN.md decision 3): what the repository stores in `sp` and `sk` for each
+ * resource version, and the index that serves `sp` in both engines.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { SearchIndexer } from '../repository/repository';
+import type { ResourceDocument } from '../storage/collections';
+import type { IndexSpec } from '../storage/port';
+import type { FhirNode } from './expressions';
+import { type EntryValue, valuesOf } from './extract';
+import type { ParamDef, SearchParameterRegistry } from './registry';
+import type { ParamType, SearchEntry, SortKeys } from './types';
+
+/** One multikey index: every token, reference, uri and exact-string criterion pins both fields. */
+export const SEARCH_INDEX: IndexSpec = { 'sp.n': 1, 'sp.k': 1 };
+
+/** Which entry field a parameter type sorts on. */
+const SORT_FIELD: Partial<Record<ParamType, keyof EntryValue>> = {
+  string: 't',
+  token: 'k',
+  reference: 'k',
+  uri: 'k',
+  date: 'lo',
+  number: 'v',
+  quantity: 'v',
+};
+
+export class ResourceIndexer implements SearchIndexer {
+  constructor(private readonly registry: SearchParameterRegistry) {}
+
+  indexSpecs(): IndexSpec[] {
+    return [SEARCH_INDEX];
+  }
+
+  index(resource: Resource): Pick<ResourceDocument, 'sp' | 'sk'> {
+    const type = resource.resourceType;
+    const sp: SearchEntry[] = [];
+    const sk: SortKeys = { a: {}, d: {} };
+    for (const param of this.registry.forType(type).values()) {
+      const nodes = this.evaluate(type, param, resource);
+      if (!nodes.length) continue;
+      const before = sp.length;
+      if (param.type === 'composite') this.addComposite(param, nodes, sp);
+      else {
+        for (const node of nodes) {
+          for (const { identifier, ...value } of valuesOf(param.type, node)) {
+            sp.push({ n: identifier ? `${param.code}:identifier` : param.code, ...value });
+          }
+        }
+      }
+      addSortKeys(param, sp.slice(before), sk);
+    }
+    return { sp, sk };
+  }
+
+  private evaluate(type: string, param: ParamDef, resource: Resource): FhirNode[] {
+    const evaluator = this.registry.evaluator(type, param);
+    if (!evaluator) return [];
+    try {
+      return evaluator(resource);
+    } catch {
+      return []; // a definition that fails on unusual data must not make the write fail
+    }
+  }
+
+  /** One entry per base node that has a value for every component: `{ n, c0: [...], c1: [...] }`. */
+  private addComposite(param: ParamDef, nodes: FhirNode[], sp: SearchEntry[]): void {
+    const components = param.components ?? [];
+    for (const node of nodes) {
+      if (!node.path || !node.data || typeof node.data !== 'object') continue;
+      const entry: SearchEntry = { n: param.code };
+      let complete = components.length > 0;
+      components.forEach((component, i) => {
+        const type = this.registry.definition(component.definition)?.type as ParamType | undefined;
+        const evaluator = this.registry.componentEvaluator(node.path as string, component.expression);
+        let values: EntryValue[] = [];
+        if (type && evaluator) {
+          try {
+            values = evaluator(node.data as object).flatMap((n) => valuesOf(type, n).map(({ identifier: _i, ...v }) => v));
+          } catch {
+            values = [];
+          }
+        }
+        if (values.length === 0) complete = false;
+        entry[`c${i}`] = values as SearchEntry[];
+      });
+      if (complete) sp.push(entry);
+    }
+  }
+}
+
+function addSortKeys(param: ParamDef, entries: SearchEntry[], sk: SortKeys): void {
+  const field = SORT_FIELD[param.type];
+  if (!field) return;
+  const own = entries.filter((e) => e.n === param.code);
+  let values = own.map((e) => e[field]).filter((v) => v !== undefined) as Array<string | number>;
+  // A token known only by its text (CodeableConcept.text) sorts by that text.
+  if (values.length === 0 && param.type === 'token') values = own.map((e) => e.t).filter((v) => v !== undefined);
+  if (values.length === 0) return;
+  let low = values[0];
+  let high = values[0];
+  for (const value of values) {
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
+  sk.a[param.code] = low;
+  sk.d[param.code] = high;
+}

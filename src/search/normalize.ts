@@ -1,0 +1,11 @@
+/** Text normalisation and regex escaping shared by indexing and querying, so both sides agree. */
+
+/** Lower-cased with accents folded: "Müller" and "muller" index and match alike. */
+export function normalizeText(value: string): string {
+  return value.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().trim();
+}
+
+/** The value as a literal inside a regular expression: user input never becomes a pattern. */
+export function escapeRegex(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}

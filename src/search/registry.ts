@@ -1,0 +1,107 @@
+/**
+ * The search parameters this server supports per resource type: the R4 specification's, plus our
+ * own from profiles/ (a custom parameter with the same code and base replaces the R4 one). Each
+ * definition is narrowed to its type and compiled lazily, the first time the type is used.
+ */
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { baseSearchParameters } from '../fhir/definitions';
+import { type CompiledExpression, compileExpression, expressionForType } from './expressions';
+import type { ParamType } from './types';
+
+export interface ParamDef {
+  code: string;
+  type: ParamType;
+  url: string;
+  /** The expression restricted to this resource type; absent for parameters served without one (_id). */
+  expression?: string;
+  /** Reference targets declared by the definition. */
+  targets: readonly string[];
+  /** Composite components: the component parameter's url and its expression relative to each base node. */
+  components?: ReadonlyArray<{ definition: string; expression: string }>;
+}
+
+/** Parameters whose values live outside `sp`, or that we do not serve at all. */
+const NOT_INDEXED = new Set(['_id', '_text', '_content', '_query', '_list', '_filter', '_has', '_type']);
+
+export class SearchParameterRegistry {
+  private readonly byType = new Map<string, Map<string, ParamDef>>();
+  private readonly compiled = new Map<string, CompiledExpression | null>();
+  private readonly urls = new Map<string, SearchParameter>();
+  private readonly all: readonly SearchParameter[];
+
+  constructor(custom: readonly SearchParameter[] = []) {
+    this.all = [...baseSearchParameters(), ...custom];
+    for (const sp of this.all) if (sp.url) this.urls.set(sp.url, sp);
+  }
+
+  /** Every parameter of `type`, keyed by code. */
+  forType(type: string): ReadonlyMap<string, ParamDef> {
+    let params = this.byType.get(type);
+    if (!params) this.byType.set(type, (params = this.build(type)));
+    return params;
+  }
+
+  get(type: string, code: string): ParamDef | undefined {
+    return this.forType(type).get(code);
+  }
+
+  definition(url: string): SearchParameter | undefined {
+    return this.urls.get(url);
+  }
+
+  /** The parameter's compiled expression, or undefined when it has none we can evaluate. */
+  evaluator(type: string, param: ParamDef): CompiledExpression | undefined {
+    if (!param.expression || NOT_INDEXED.has(param.code)) return undefined;
+    const key = `${type}\u0000${param.code}`;
+    if (!this.compiled.has(key)) {
+      let fn: CompiledExpression | null = null;
+      try {
+        fn = compileExpression(param.expression);
+      } catch {
+        fn = null; // an expression fhirpath.js cannot compile: the parameter matches nothing rather than failing writes
+      }
+      this.compiled.set(key, fn);
+    }
+    return this.compiled.get(key) ?? undefined;
+  }
+
+  /** A composite component's expression, relative to a base node at `basePath`. */
+  componentEvaluator(basePath: string, expression: string): CompiledExpression | undefined {
+    const key = `${basePath}\u0000${expression}`;
+    if (!this.compiled.has(key)) {
+      let fn: CompiledExpression | null = null;
+      try {
+        fn = compileExpression({ base: basePath, expression });
+      } catch {
+        fn = null;
+      }
+      this.compiled.set(key, fn);
+    }
+    return this.compiled.get(key) ?? undefined;
+  }
+
+  private build(type: string): Map<string, ParamDef> {
+    const params = new Map<string, ParamDef>();
+    for (const sp of this.all) {
+      const bases = (sp.base ?? []) as string[];
+      const generic = bases.includes('Resource') || bases.includes('DomainResource');
+      if (!sp.code || !sp.type || (!bases.includes(type) && !generic)) continue;
+      if (sp.code === '_id') {
+        params.set('_id', { code: '_id', type: 'token', url: sp.url ?? '', targets: [] });
+        continue;
+      }
+      if (!sp.expression) continue;
+      const expression = expressionForType(sp.expression, type);
+      if (!expression) continue;
+      params.set(sp.code, {
+        code: sp.code,
+        type: sp.type as ParamType,
+        url: sp.url ?? '',
+        expression,
+        targets: (sp.target ?? []) as string[],
+        components: sp.component?.map((c) => ({ definition: c.definition ?? '', expression: c.expression ?? '' })),
+      });
+    }
+    return params;
+  }
+}
