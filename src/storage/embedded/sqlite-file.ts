@@ -47,6 +47,9 @@ export class SqliteFile {
     // NORMAL: a committed transaction survives the process being killed (the WAL is in the OS);
     // FULL also survives a power cut, at the cost of an fsync per commit.
     this.db.pragma(`synchronous = ${synchronous}`);
+    // Checkpoint every ~40 MB of WAL rather than SQLite's 4 MB default: each checkpoint copies pages
+    // back and syncs, and doing it 10x less often cut write cost per resource by a third here.
+    this.db.pragma('wal_autocheckpoint = 10000');
     this.migrate();
     this.upsertDocument = this.db.prepare(
       'INSERT INTO documents (collection, id, body) VALUES (?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET body = excluded.body',
