@@ -135,7 +135,13 @@ function valueSetCondition(name: string, url: string, ctx: ConditionContext): Co
   const codes = ctx.valueSetCodes(url);
   if (!codes) throw badRequest(`${name}: the ValueSet ${url} is not known to this server`, name);
   const branches: Condition[] = [];
-  for (const [system, set] of codes) branches.push(set === 'any' ? { s: system } : { s: system, k: { $in: [...set] } });
+  const listed = new Set<string>();
+  for (const [system, set] of codes) {
+    branches.push(set === 'any' ? { s: system } : { s: system, k: { $in: [...set] } });
+    if (set !== 'any') for (const code of set) listed.add(code);
+  }
+  // a `code` element is stored without its (implicit) system: it matches any listed code
+  if (listed.size) branches.push({ s: { $exists: false }, k: { $in: [...listed] } });
   if (branches.length === 0) return { k: { $in: [] } };
   return branches.length === 1 ? branches[0] : { $or: branches };
 }
