@@ -16,6 +16,8 @@ export const SUBSETTED: Coding = {
 interface TypeElements {
   summary: string[];
   mandatory: string[];
+  /** Choice elements by their stem: "effective" for effective[x]. */
+  choices: Set<string>;
 }
 
 let elementsByType: Map<string, TypeElements> | undefined;
@@ -27,17 +29,18 @@ function typeElements(type: string): TypeElements {
     for (const entry of bundle.entry ?? []) {
       const sd = entry.resource;
       if (!sd || sd.kind !== 'resource' || !sd.type) continue;
-      const info: TypeElements = { summary: [], mandatory: [] };
+      const info: TypeElements = { summary: [], mandatory: [], choices: new Set() };
       for (const element of sd.snapshot?.element ?? []) {
         const parts = element.path?.split('.') ?? [];
         if (parts.length !== 2) continue;
         if (element.isSummary) info.summary.push(parts[1]);
         if ((element.min ?? 0) > 0) info.mandatory.push(parts[1]);
+        if (parts[1].endsWith('[x]')) info.choices.add(parts[1].slice(0, -3));
       }
       elementsByType.set(sd.type, info);
     }
   }
-  return elementsByType.get(type) ?? { summary: [], mandatory: [] };
+  return elementsByType.get(type) ?? { summary: [], mandatory: [], choices: new Set() };
 }
 
 /** Whether the JSON property `key` is the element `name` (a choice `value[x]` covers `valueQuantity`). */
@@ -79,6 +82,10 @@ export function shapeResource(resource: Resource, summary: SummaryMode | undefin
     default:
       break;
   }
-  if (elements?.length) return keep(resource, [...elements, ...info().mandatory]);
+  if (elements?.length) {
+    // `_elements=effective` names the choice element effective[x]
+    const named = elements.map((e) => (info().choices.has(e) ? `${e}[x]` : e));
+    return keep(resource, [...named, ...info().mandatory]);
+  }
   return resource;
 }
