@@ -14,7 +14,7 @@ import { registerMtmOperations } from './mtm/operations';
 import { loadConformanceResources, mtmProfileTypes, mtmSearchParameters } from './conformance';
 import { seedConformanceResources } from './seed-conformance';
 import { ResourceRepository } from './repository/repository';
-import { createSearchIndex, createSearchService } from './search';
+import { createSearchIndex, createSearchService, reindexStale } from './search';
 import { openStorageEngine } from './storage/open-engine';
 
 export interface FhirServer {
@@ -36,6 +36,8 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   const searchIndex = createSearchIndex(mtmSearchParameters());
   const repository = new ResourceRepository(engine, searchIndex.indexer);
   await repository.init(resourceTypes());
+  const reindexed = await reindexStale(repository, searchIndex.indexer, resourceTypes());
+  if (reindexed) logger.info(`Re-indexed the search values of ${reindexed} stored resources`);
   const services: Services = {
     config,
     repository,

@@ -14,6 +14,7 @@ import { SearchParameterRegistry } from './registry';
 import { type SearchLimits, SearchService, type ValueSetCodes } from './service';
 
 export type { SearchInput, SearchResult } from './service';
+export { reindexStale } from './reindex';
 export { SearchService } from './service';
 
 export interface SearchIndex {

@@ -28,6 +28,11 @@ const SORT_FIELD: Partial<Record<ParamType, keyof EntryValue>> = {
 export class ResourceIndexer implements SearchIndexer {
   constructor(private readonly registry: SearchParameterRegistry) {}
 
+  /** Stored in every document's `sk.v`; a document with another version needs re-indexing. */
+  get version(): string {
+    return this.registry.fingerprint;
+  }
+
   indexSpecs(): IndexSpec[] {
     return [SEARCH_INDEX];
   }
@@ -35,7 +40,7 @@ export class ResourceIndexer implements SearchIndexer {
   index(resource: Resource): Pick<ResourceDocument, 'sp' | 'sk'> {
     const type = resource.resourceType;
     const sp: SearchEntry[] = [];
-    const sk: SortKeys = { a: {}, d: {} };
+    const sk: SortKeys = { a: {}, d: {}, v: this.version };
     for (const param of this.registry.forType(type).values()) {
       const nodes = this.evaluate(type, param, resource);
       if (!nodes.length) continue;

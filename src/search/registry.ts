@@ -3,6 +3,7 @@
  * own from profiles/ (a custom parameter with the same code and base replaces the R4 one). Each
  * definition is narrowed to its type and compiled lazily, the first time the type is used.
  */
+import { createHash } from 'node:crypto';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { baseSearchParameters } from '../fhir/definitions';
 import { type CompiledExpression, compileExpression, expressionForType } from './expressions';
@@ -20,6 +21,9 @@ export interface ParamDef {
   components?: ReadonlyArray<{ definition: string; expression: string }>;
 }
 
+/** Bump when the shape of `sp` or `sk` changes: every stored document is then re-indexed at start. */
+const INDEX_FORMAT = 1;
+
 /** Parameters whose values live outside `sp`, or that we do not serve at all. */
 const NOT_INDEXED = new Set(['_id', '_text', '_content', '_query', '_list', '_filter', '_has', '_type']);
 
@@ -28,10 +32,14 @@ export class SearchParameterRegistry {
   private readonly compiled = new Map<string, CompiledExpression | null>();
   private readonly urls = new Map<string, SearchParameter>();
   private readonly all: readonly SearchParameter[];
+  /** Changes whenever the stored search values would: with the index format or our own parameters. */
+  readonly fingerprint: string;
 
   constructor(custom: readonly SearchParameter[] = []) {
     this.all = [...baseSearchParameters(), ...custom];
     for (const sp of this.all) if (sp.url) this.urls.set(sp.url, sp);
+    const definitions = custom.map((sp) => [sp.url, sp.code, sp.type, sp.base, sp.expression, sp.target, sp.component]);
+    this.fingerprint = createHash('sha256').update(JSON.stringify([INDEX_FORMAT, baseSearchParameters().length, definitions])).digest('base64url').slice(0, 16);
   }
 
   /** Every parameter of `type`, keyed by code. */

@@ -38,6 +38,8 @@ export interface SearchEntry {
 export type SortKeys = {
   a: Record<string, string | number>;
   d: Record<string, string | number>;
+  /** The index version that computed sp and sk (see ResourceIndexer.version): stale documents are re-indexed at start. */
+  v: string;
 };
 
 /** JSON-safe bounds of JavaScript dates, used for open-ended periods (never Infinity: it becomes null in JSON). */

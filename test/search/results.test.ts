@@ -129,7 +129,7 @@ describe('Search results: sorting, paging, totals, summaries and includes', () =
 
   describe('_summary and _elements', () => {
     it('_summary=count and _count=0 give the total alone', async () => {
-      for (const query of [{ _summary: 'count' }, { _count: '0' }]) {
+      for (const query of [{ _summary: 'count' }, { _count: '0' }] as Array<Record<string, string>>) {
         const result = await search(t, 'MedicationStatement', { status: 'active', ...query });
         assert.equal(result.bundle.total, 7);
         assert.equal(result.ids.length, 0);

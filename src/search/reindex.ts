@@ -1,0 +1,30 @@
+/**
+ * Re-indexing at start: documents written before search was wired, or under another index version
+ * (a changed custom SearchParameter, a new `sp` format), get fresh `sp` and `sk`. The resource and its
+ * version are untouched, so no history is written; a concurrent update simply wins (compare-and-set).
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { ResourceRepository } from '../repository/repository';
+import type { ResourceIndexer } from './indexer';
+
+const BATCH = 500;
+
+/** Re-indexes every stale current version of `types`; returns how many documents it rewrote. */
+export async function reindexStale(repository: ResourceRepository, indexer: ResourceIndexer, types: Iterable<string>): Promise<number> {
+  let rewritten = 0;
+  for (const type of types) {
+    const collection = await repository.collection(type);
+    const stale = await collection.find({ deleted: { $ne: true }, 'sk.v': { $ne: indexer.version } });
+    for (let i = 0; i < stale.length; i += BATCH) {
+      const batch = stale.slice(i, i + BATCH);
+      await repository.engine.withTransaction(async (session) => {
+        for (const doc of batch) {
+          const fresh = { ...doc, ...indexer.index(doc.resource as Resource) };
+          const result = await collection.replaceOne({ _id: doc._id, vid: doc.vid }, fresh, { session });
+          rewritten += result.matchedCount;
+        }
+      });
+    }
+  }
+  return rewritten;
+}
