@@ -125,9 +125,9 @@ export function buildWorkloads(patients: number, seed = DEFAULT_SEED, quick = fa
     },
     {
       id: 'search-payer',
-      label: 'Task?code=cmr&status=completed&period=ge…',
+      label: 'Task?code=cmr&status=completed&period=ge…&_count=20',
       requests: sample(rng, ['2025-04-01', '2025-05-15', '2025-07-01', '2025-08-15', '2025-09-01'], REQUESTS_PER_WORKLOAD).map((d) =>
-        get(`/Task?code=${encodeURIComponent(`${CODE_SYSTEM.reviewType}|cmr`)}&status=completed&period=ge${d}`),
+        get(`/Task?code=${encodeURIComponent(`${CODE_SYSTEM.reviewType}|cmr`)}&status=completed&period=ge${d}&_count=20`),
       ),
       expect: [200],
       resourcesPerRequest: 0,

@@ -14,9 +14,14 @@ import type {
   WriteOptions,
 } from '../port';
 import { DuplicateKeyError } from '../port';
+import { compileFilter as compileFastFilter } from './fast-filter';
 import { compileFilter, runQuery } from './query';
+import { scan } from './scan';
 import type { EmbeddedSession } from './session';
 import { conjuncts, ValueIndex } from './value-index';
+
+/** Below this many candidates, testing them all is cheaper than intersecting another index's set. */
+const INTERSECT_ABOVE = 64;
 
 export interface SessionRunner {
   /** Runs `work` inside the caller's session, or inside a new transaction when there is none. */
@@ -118,6 +123,9 @@ export class MemoryCollection<T extends Document> implements DocumentCollection<
   private findNow(filter: Filter, options: FindOptions, session: EmbeddedSession | undefined): T[] {
     const direct = this.findByKey(filter, options, session);
     if (direct) return direct;
+    const predicate = compileFastFilter(filter);
+    const scanned = predicate && scan(this.candidates(filter, session), predicate, options);
+    if (scanned) return scanned;
     const query = compileFilter(filter);
     return runQuery(query, this.candidates(filter, session), options);
   }
@@ -183,12 +191,25 @@ export class MemoryCollection<T extends Document> implements DocumentCollection<
         if (Array.isArray(c.$in)) return c.$in.filter((v): v is string => typeof v === 'string');
       }
     }
-    let best: Set<string> | undefined;
+    // Each conjunct an index can narrow gives a superset of its matches; their intersection is a
+    // superset of the filter's. Smallest first, and only while the result is still large, because
+    // intersecting costs the size of the smaller set.
+    const sets: Set<string>[] = [];
+    const parts = conjuncts(filter);
     for (const index of indexes) {
-      const found = index.candidates(filter);
-      if (found && (!best || found.size < best.size)) best = found;
-      if (best?.size === 0) break;
+      for (const [key, condition] of parts) {
+        const found = index.candidates({ [key]: condition });
+        if (found) sets.push(found);
+      }
     }
-    return best;
+    if (sets.length === 0) return undefined;
+    sets.sort((a, b) => a.size - b.size);
+    let result = sets[0];
+    for (let i = 1; i < sets.length && result.size > INTERSECT_ABOVE; i++) {
+      const next = new Set<string>();
+      for (const id of result) if (sets[i].has(id)) next.add(id);
+      result = next;
+    }
+    return result;
   }
 }
