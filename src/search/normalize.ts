@@ -7,5 +7,6 @@ export function normalizeText(value: string): string {
 
 /** The value as a literal inside a regular expression: user input never becomes a pattern. */
 export function escapeRegex(value: string): string {
-  return value.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  // only the characters special outside a class: escaping others ("\-") is an error in Unicode mode
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
