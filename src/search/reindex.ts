@@ -2,15 +2,26 @@
  * Re-indexing at start: documents written before search was wired, or under another index version
  * (a changed custom SearchParameter, a new `sp` format), get fresh `sp` and `sk`. The resource and its
  * version are untouched, so no history is written; a concurrent update simply wins (compare-and-set).
+ * A marker document remembers the version the whole store was indexed with, so an up-to-date store
+ * costs one read at start rather than a scan of every collection.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { ResourceRepository } from '../repository/repository';
 import type { ResourceIndexer } from './indexer';
 
 const BATCH = 500;
+const MARKER_COLLECTION = 'search_index';
+const MARKER_ID = 'version';
+
+interface Marker {
+  _id: string;
+  v: string;
+}
 
 /** Re-indexes every stale current version of `types`; returns how many documents it rewrote. */
 export async function reindexStale(repository: ResourceRepository, indexer: ResourceIndexer, types: Iterable<string>): Promise<number> {
+  const markers = repository.engine.collection<Marker>(MARKER_COLLECTION);
+  if ((await markers.findOne({ _id: MARKER_ID }))?.v === indexer.version) return 0;
   let rewritten = 0;
   for (const type of types) {
     const collection = await repository.collection(type);
@@ -26,5 +37,6 @@ export async function reindexStale(repository: ResourceRepository, indexer: Reso
       });
     }
   }
+  await markers.replaceOne({ _id: MARKER_ID }, { _id: MARKER_ID, v: indexer.version }, { upsert: true });
   return rewritten;
 }
