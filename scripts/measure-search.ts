@@ -66,7 +66,8 @@ async function main(): Promise<void> {
     if (batch.length >= 500) await flush();
   }
   await flush();
-  console.log(`loaded ${loaded} resources (${patientIds.length} patients) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const rssMb = Math.round(process.memoryUsage().rss / 1e6);
+  console.log(`loaded ${loaded} resources (${patientIds.length} patients) in ${((Date.now() - started) / 1000).toFixed(1)} s; RSS ${rssMb} MB`);
 
   const http1 = await listen(server, 0);
   const port = (http1.address() as AddressInfo).port;

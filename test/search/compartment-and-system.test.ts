@@ -96,6 +96,26 @@ describe('Compartment and system-level search', () => {
       assert.deepEqual(seen.sort(), all);
     });
 
+    it('walks back across types with the previous links', async () => {
+      const query = { _type: 'MedicationStatement,DetectedIssue,CarePlan', _sort: 'status', _count: '5' };
+      const forward: string[][] = [];
+      let page = await search(t, '', query);
+      for (;;) {
+        forward.push(page.ids);
+        const next = page.bundle.link?.find((l) => l.relation === 'next')?.url;
+        if (!next) break;
+        page = await follow(t, next);
+      }
+      const backward: string[][] = [page.ids];
+      for (let previous = page.bundle.link?.find((l) => l.relation === 'previous')?.url; previous; ) {
+        page = await follow(t, previous);
+        backward.unshift(page.ids);
+        previous = page.bundle.link?.find((l) => l.relation === 'previous')?.url;
+      }
+      assert.deepEqual(backward, forward);
+      assert.equal(forward.flat().length, 16);
+    });
+
     it('without _type searches every type', async () => {
       await expectIds(t, '', { _id: 'ms-holloway-warfarin' }, ['ms-holloway-warfarin']);
     });
