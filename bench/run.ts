@@ -10,12 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { build, ROOT } from './build';
 import { patientsForResources } from './data/population';
-import { measureRun, type MeasureOptions, preflight, type Preflight, type RunStats, summarise, type WorkloadResult } from './load/measure';
+import { measureRun, type MeasureOptions, preflight, type Preflight, type RunStats, settle, summarise, type WorkloadResult } from './load/measure';
 import { type BenchOptions, parseOptions } from './options';
 import { probe } from './probe';
 import { type BenchResults, checkGoals, markdown, type SizeResult, type TargetSummary } from './report';
 import { startOurs, startPeer, type Target } from './targets/targets';
-import { buildWorkloads, type Workload } from './workloads';
+import { type BenchRequest, buildWorkloads, type Workload } from './workloads';
 
 const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
@@ -32,11 +32,18 @@ function summaryOf(t: Target): TargetSummary {
   };
 }
 
-async function runWorkload(workload: Workload, targets: Target[], options: BenchOptions, measure: MeasureOptions): Promise<Record<string, WorkloadResult>> {
+async function runWorkload(
+  workload: Workload,
+  targets: Target[],
+  options: BenchOptions,
+  measure: MeasureOptions,
+  settleRequest: BenchRequest,
+): Promise<Record<string, WorkloadResult>> {
   const first = new Map<Target, Preflight>();
   const runs = new Map<Target, RunStats[]>();
   const method = new Map<Target, WorkloadResult['method']>();
   for (const t of targets) {
+    await settle(t.base, settleRequest);
     first.set(t, await preflight(t.base, workload, measure));
     runs.set(t, []);
   }
@@ -46,6 +53,7 @@ async function runWorkload(workload: Workload, targets: Target[], options: Bench
       if (!workload.expect.includes(pf.status)) continue;
       // Too slow for load: sampled once, sequentially, not once per repetition.
       if (pf.ms > measure.slowMs && rep > 0) continue;
+      await settle(t.base, settleRequest);
       const { method: m, run } = await measureRun(t.base, workload, pf, measure, rep === 0);
       method.set(t, m);
       (runs.get(t) as RunStats[]).push(run);
@@ -78,11 +86,12 @@ async function runSize(targetResources: number, options: BenchOptions, buildResu
     }
     const summaries = new Map(targets.map((t) => [t, summaryOf(t)]));
     let workloads = buildWorkloads(patients, options.seed, options.quick);
+    const settleRequest = (workloads.find((w) => w.id === 'read') as Workload).requests[0];
     if (options.only) workloads = workloads.filter((w) => options.only?.includes(w.id));
     // Read-only workloads first, so every search sees exactly the loaded data.
     workloads.sort((a, b) => Number(a.mutates) - Number(b.mutates));
     for (const workload of workloads) {
-      const results = await runWorkload(workload, targets, options, measure);
+      const results = await runWorkload(workload, targets, options, measure, settleRequest);
       for (const t of targets) (summaries.get(t) as TargetSummary).workloads[workload.id] = results[t.name];
     }
     (summaries.get(ours) as TargetSummary).probe = await probe(ours.base, patients, options.seed);
