@@ -6,15 +6,20 @@
  * Group commit: transactions still run one at a time (the write lock keeps compare-and-set valid),
  * but a committed transaction's changes are applied to memory at once and made durable together with
  * those of every other transaction that committed in the same turn of the event loop, in one SQLite
- * transaction. Each caller is answered only after that SQLite commit. If it fails, the whole group's
- * changes are taken back out of memory, newest first, and every caller in the group gets the error.
- * Meanwhile a plain read may see a change that is not yet durable (for well under a millisecond).
+ * transaction (large groups on a writer thread, see flush()). Each caller is answered only after that
+ * SQLite commit. Meanwhile a plain read may see a change that is not yet durable.
+ *
+ * If a commit fails (disk full, I/O error), every change not yet durable is taken back out of
+ * memory, newest first, every caller waiting gets the error, and the engine refuses all later
+ * writes: later groups were built on the failed one's state, so carrying on could make durable
+ * what was built on changes that are not. Reads go on; a restart recovers from the file.
  */
 import type { Document, DocumentCollection, StorageEngine, StorageSession } from '../port';
 import { DiskCollection } from './disk-collection';
 import { MemoryCollection, type SessionRunner } from './memory-collection';
 import { EmbeddedSession, WriteLock } from './session';
 import { type DiskCollectionLayout, type PendingWrite, SqliteFile } from './sqlite-file';
+import { SqliteWriter, StorageWriteError } from './sqlite-writer';
 
 export interface EmbeddedEngineOptions {
   dataDir: string;
@@ -22,6 +27,9 @@ export interface EmbeddedEngineOptions {
   /** Collections kept on disk rather than in memory, with the fields their queries select on. */
   diskCollections?: Record<string, DiskCollectionLayout>;
 }
+
+/** Groups with at least this many rows to write go to the writer thread. */
+const WRITER_THREAD_FROM = 64;
 
 /** One transaction's changes waiting for the group's SQLite commit. */
 interface PendingCommit {
@@ -34,25 +42,36 @@ interface PendingCommit {
 
 export class EmbeddedEngine implements StorageEngine, SessionRunner {
   readonly kind = 'embedded';
+  /** Schema, start-up load, the disk collections' reads, and small groups' writes. */
   private readonly sqlite: SqliteFile;
+  private readonly writer: SqliteWriter;
   private readonly memory = new Map<string, MemoryCollection<Document>>();
   private readonly disk = new Map<string, DiskCollection<Document>>();
   private readonly lock = new WriteLock();
   private readonly diskLayouts: Record<string, DiskCollectionLayout>;
+  /** Commits of the current event-loop turn, not yet sent to the writer. */
   private group: PendingCommit[] = [];
+  /** Groups sent to the writer, oldest first, until their commit settles. */
+  private readonly inflight: PendingCommit[][] = [];
   private flushScheduled = false;
+  private failure?: StorageWriteError;
 
   constructor(options: EmbeddedEngineOptions) {
-    this.sqlite = new SqliteFile(options.dataDir, options.synchronous ?? 'NORMAL');
+    const synchronous = options.synchronous ?? 'NORMAL';
+    this.sqlite = new SqliteFile(options.dataDir, synchronous);
     this.diskLayouts = options.diskCollections ?? {};
     for (const [name, json] of this.sqlite.allDocuments()) this.memoryCollection(name).load(JSON.parse(json) as Document);
+    this.writer = new SqliteWriter({ dataDir: options.dataDir, synchronous });
   }
 
   collection<T extends Document>(name: string): DocumentCollection<T> {
     const layout = this.diskLayouts[name];
     if (layout) {
       let collection = this.disk.get(name);
-      if (!collection) this.disk.set(name, (collection = new DiskCollection(name, this.sqlite, layout, this)));
+      if (!collection) {
+        this.disk.set(name, (collection = new DiskCollection(name, this.sqlite, layout, this)));
+        this.writer.declareDiskCollection(name, layout);
+      }
       return collection as unknown as DocumentCollection<T>;
     }
     return this.memoryCollection(name) as unknown as DocumentCollection<T>;
@@ -96,6 +115,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
       }
     }
     if (writes.length === 0) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
     const undo: PendingCommit['undo'] = [];
     for (const [collection, docs] of session.pending) {
       const memory = this.memory.get(collection);
@@ -114,28 +134,59 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
     });
   }
 
-  /** One SQLite transaction for every commit of the group. */
+  /**
+   * Makes the group durable as one SQLite transaction: small groups right here, large ones on the
+   * writer thread. Measured on 2 cores: handing a single create's two rows to another thread cost
+   * more than writing them (create -22%), while a 100-entry Bundle's 200 rows gain from it (+10%).
+   * A group is written here only when nothing is in flight, so groups still land in order.
+   */
   private flush(): void {
     this.flushScheduled = false;
     const group = this.group;
     this.group = [];
     if (group.length === 0) return;
-    try {
-      this.sqlite.commit(group.flatMap((c) => c.writes));
-    } catch (error) {
-      for (let c = group.length - 1; c >= 0; c--) {
-        const { undo } = group[c];
-        for (let u = undo.length - 1; u >= 0; u--) undo[u].memory.applyCommitted(undo[u].id, undo[u].previous);
+    const writes = group.flatMap((c) => c.writes);
+    if (this.inflight.length === 0 && writes.length < WRITER_THREAD_FROM) {
+      try {
+        this.sqlite.commit(writes);
+      } catch (error) {
+        this.inflight.push(group);
+        this.fail(new StorageWriteError(error instanceof Error ? error.message : String(error)));
+        return;
       }
-      for (const c of group) c.reject(error);
+      for (const c of group) c.resolve();
       return;
     }
-    for (const c of group) c.resolve();
+    this.inflight.push(group);
+    this.writer.write(writes).then(
+      () => {
+        this.inflight.shift();
+        for (const c of group) c.resolve();
+      },
+      (error: StorageWriteError) => this.fail(error),
+    );
+  }
+
+  /** Takes every change that is not durable back out of memory, newest first, and fails its callers. */
+  private fail(error: StorageWriteError): void {
+    this.failure ??= error;
+    const undone = [...this.inflight, this.group];
+    this.inflight.length = 0;
+    this.group = [];
+    for (let g = undone.length - 1; g >= 0; g--) {
+      for (let c = undone[g].length - 1; c >= 0; c--) {
+        const { undo } = undone[g][c];
+        for (let u = undo.length - 1; u >= 0; u--) undo[u].memory.applyCommitted(undo[u].id, undo[u].previous);
+      }
+    }
+    for (const group of undone) for (const c of group) c.reject(this.failure);
   }
 
   async close(): Promise<void> {
     await this.lock.run(async () => {
       this.flush();
+      // The writer handles messages in order: every group sent before is settled before it closes.
+      await this.writer.close();
       this.sqlite.close();
     });
   }
