@@ -4,7 +4,7 @@
  * means nothing if validation is off, or if the generated data would be refused.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { generatePatient } from './data/population';
+import { generatePatient } from './population/population';
 
 export interface ProbeResult {
   /** Status for a MedicationStatement missing dosage, effective[x], dateAsserted and reasonCode. */

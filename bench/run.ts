@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build, ROOT } from './build';
-import { patientsForResources } from './data/population';
+import { patientsForResources } from './population/population';
 import { measureRun, type MeasureOptions, preflight, type Preflight, type RunStats, settle, summarise, type WorkloadResult } from './load/measure';
 import { type BenchOptions, parseOptions } from './options';
 import { probe } from './probe';

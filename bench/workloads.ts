@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle, BundleEntry, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { CODE_SYSTEM, MAP_CATEGORY_CODE, SYSTEM } from '../src/conformance/canonical';
-import { Prng } from './data/prng';
-import { DEFAULT_SEED, generatePatient, medicationStatement, type PatientRecord, pickMedicine } from './data/population';
-import { MEDICINES } from './data/vocabulary';
+import { Prng } from './population/prng';
+import { DEFAULT_SEED, generatePatient, medicationStatement, type PatientRecord, pickMedicine } from './population/population';
+import { MEDICINES } from './population/vocabulary';
 import { PROFILES_DIR } from './paths';
 
 export interface BenchRequest {

@@ -9,7 +9,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { loadConfig } from '../../src/config';
 import { buildServer } from '../../src/server';
-import { population } from '../data/population';
+import { population } from '../population/population';
 import { report } from './child';
 
 /** Resources per storage transaction: one SQLite commit each. */

