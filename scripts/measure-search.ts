@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Resource } from '@medplum/fhirtypes';
-import { patientsForResources, population } from '../bench/data/population';
-import { MEDICINES } from '../bench/data/vocabulary';
+import { patientsForResources, population } from '../bench/population/population';
+import { MEDICINES } from '../bench/population/vocabulary';
 import { testConfig } from '../src/config';
 import { buildServer, listen } from '../src/server';
 

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { build, ROOT } from '../bench/build';
-import { patientsForResources } from '../bench/data/population';
+import { patientsForResources } from '../bench/population/population';
 import { measureRun, preflight } from '../bench/load/measure';
 import { startOurs } from '../bench/targets/targets';
 import { buildWorkloads } from '../bench/workloads';
