@@ -13,7 +13,8 @@ type Primitive = string | number | boolean | null;
 const SEPARATOR = '\u0000';
 
 function isPrimitive(value: unknown): value is Primitive {
-  return value === null || ['string', 'number', 'boolean'].includes(typeof value);
+  const type = typeof value;
+  return value === null || type === 'string' || type === 'number' || type === 'boolean';
 }
 
 /** The values a condition accepts for one field, when it is an equality or an $in of primitives. */
@@ -63,6 +64,8 @@ export class ValueIndex {
   /** The array field shared by every path, for multikey indexes; undefined for top-level fields. */
   private readonly arrayField: string | undefined;
   private readonly fields: string[];
+  /** `fields` split on dots once, not on every document (index building is start-up time). */
+  private readonly fieldParts: string[][];
   private readonly entries = new Map<string, Set<string>>();
 
   constructor(readonly spec: IndexSpec) {
@@ -75,30 +78,41 @@ export class ValueIndex {
       this.arrayField = undefined;
       this.fields = paths;
     }
+    this.fieldParts = this.fields.map((f) => f.split('.'));
   }
 
   private keysOf(doc: Record<string, unknown>): string[] {
-    const rows: Array<Record<string, unknown>> = [];
+    const keys = new Set<string>();
     if (this.arrayField) {
       const container = doc[this.arrayField];
-      if (Array.isArray(container)) rows.push(...(container as Array<Record<string, unknown>>));
-      else if (container && typeof container === 'object') rows.push(container as Record<string, unknown>);
+      if (Array.isArray(container)) for (const row of container) this.addRowKeys(row, keys);
+      else if (container && typeof container === 'object') this.addRowKeys(container, keys);
     } else {
-      rows.push(doc);
-    }
-    const keys = new Set<string>();
-    for (const row of rows) {
-      if (!row || typeof row !== 'object') continue;
-      const lists: Primitive[][] = [];
-      for (const field of this.fields) {
-        const value = readPath(row, field);
-        if (isPrimitive(value)) lists.push([value]);
-        else if (Array.isArray(value) && value.every(isPrimitive) && value.length > 0) lists.push(value as Primitive[]);
-        else break;
-      }
-      if (lists.length === this.fields.length) for (const key of cartesian(lists)) keys.add(key);
+      this.addRowKeys(doc, keys);
     }
     return [...keys];
+  }
+
+  /** The keys of one row: built directly when every field holds one value (the usual case). */
+  private addRowKeys(row: unknown, keys: Set<string>): void {
+    if (!row || typeof row !== 'object') return;
+    let key = '';
+    let lists: Primitive[][] | undefined;
+    for (let i = 0; i < this.fieldParts.length; i++) {
+      const value = readParts(row as Record<string, unknown>, this.fieldParts[i]);
+      if (isPrimitive(value)) {
+        if (lists) lists.push([value]);
+        else key = i === 0 ? encode(value) : key + SEPARATOR + encode(value);
+      } else if (Array.isArray(value) && value.length > 0 && value.every(isPrimitive)) {
+        // Several values: fall back to the cartesian product of every field's values.
+        lists ??= this.fieldParts.slice(0, i).map((parts) => [readParts(row as Record<string, unknown>, parts) as Primitive]);
+        lists.push(value as Primitive[]);
+      } else {
+        return;
+      }
+    }
+    if (lists) for (const k of cartesian(lists)) keys.add(k);
+    else keys.add(key);
   }
 
   add(id: string, doc: Record<string, unknown>): void {
@@ -152,9 +166,9 @@ export class ValueIndex {
   }
 }
 
-function readPath(obj: Record<string, unknown>, dotted: string): unknown {
+function readParts(obj: Record<string, unknown>, parts: readonly string[]): unknown {
   let current: unknown = obj;
-  for (const part of dotted.split('.')) {
+  for (const part of parts) {
     if (current === null || typeof current !== 'object') return undefined;
     current = (current as Record<string, unknown>)[part];
   }
