@@ -20,6 +20,7 @@ import { MemoryCollection, type SessionRunner } from './memory-collection';
 import { EmbeddedSession, WriteLock } from './session';
 import { type DiskCollectionLayout, type PendingWrite, SqliteFile } from './sqlite-file';
 import { SqliteWriter, StorageWriteError } from './sqlite-writer';
+import { StringPool } from './string-pool';
 
 export interface EmbeddedEngineOptions {
   dataDir: string;
@@ -55,12 +56,18 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
   private readonly inflight: PendingCommit[][] = [];
   private flushScheduled = false;
   private failure?: StorageWriteError;
+  private readonly strings = new StringPool();
 
   constructor(options: EmbeddedEngineOptions) {
     const synchronous = options.synchronous ?? 'NORMAL';
     this.sqlite = new SqliteFile(options.dataDir, synchronous);
     this.diskLayouts = options.diskCollections ?? {};
-    for (const [name, json] of this.sqlite.allDocuments()) this.memoryCollection(name).load(JSON.parse(json) as Document);
+    for (const [name, json] of this.sqlite.allDocuments()) {
+      const doc = JSON.parse(json) as Document;
+      // Right after parsing, while the duplicates are still young and cheap for the GC to drop.
+      this.strings.internAll(doc);
+      this.memoryCollection(name).load(doc);
+    }
     this.writer = new SqliteWriter({ dataDir: options.dataDir, synchronous });
   }
 
@@ -122,6 +129,8 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
       if (!memory) continue;
       for (const [id, doc] of docs) {
         undo.push({ memory, id, previous: memory.docs.get(id) ?? null });
+        // After serialising: only memory's copy needs to share strings.
+        // if (doc) this.strings.internAll(doc);
         memory.applyCommitted(id, doc);
       }
     }
