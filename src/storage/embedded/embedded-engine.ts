@@ -130,7 +130,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
       for (const [id, doc] of docs) {
         undo.push({ memory, id, previous: memory.docs.get(id) ?? null });
         // After serialising: only memory's copy needs to share strings.
-        // if (doc) this.strings.internAll(doc);
+        if (doc) this.strings.internAll(doc);
         memory.applyCommitted(id, doc);
       }
     }
