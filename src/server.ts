@@ -8,7 +8,9 @@ import type { ServerConfig } from './config';
 import { loadBaseDefinitions, resourceTypes } from './fhir/definitions';
 import { createApp } from './http/app';
 import { OperationRegistry } from './interactions/operations/registry';
-import type { Services, ValidationPort } from './interactions/types';
+import type { Services } from './interactions/types';
+import { validateOperation } from './interactions/operations/validate';
+import { createResourceValidator } from './validation';
 import { createLogger, type Logger } from './logger';
 import { registerMtmOperations } from './mtm/operations';
 import { loadConformanceResources, mtmProfileTypes, mtmSearchParameters } from './conformance';
@@ -24,12 +26,6 @@ export interface FhirServer {
   close(): Promise<void>;
 }
 
-/** Until the validation pipeline is wired, accept any resource of a known type. */
-const acceptKnownTypes: ValidationPort = {
-  validate: () => ({ valid: true, issues: [], appliedProfiles: [] }),
-  knownProfiles: () => [],
-};
-
 export async function buildServer(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<FhirServer> {
   loadBaseDefinitions();
   const engine = await openStorageEngine(config);
@@ -41,11 +37,12 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   const services: Services = {
     config,
     repository,
-    validator: acceptKnownTypes,
+    validator: createResourceValidator({ lenientUnknownProfiles: config.validation.lenientUnknownProfiles }),
     operations: new OperationRegistry(),
     profileTypes: mtmProfileTypes(),
     search: createSearchService(repository, searchIndex, config.search),
   };
+  services.operations.register(validateOperation);
   registerMtmOperations(services.operations);
   await seedConformanceResources(repository, loadConformanceResources());
   const app = createApp(services, logger);

@@ -24,7 +24,8 @@ export async function conditionalUpdate(ctx: RequestContext, req: FhirRequest, t
   const body = requireResource(req, type);
   if (req.query.length === 0) throw badRequest(`A conditional update needs search parameters, e.g. PUT ${type}?identifier=...`);
   const ifMatch = parseIfMatch(req.headers['if-match']);
-  const validated = validateForWrite(ctx, body, 'update');
+  // The body of a conditional update may leave the id to the server, as a create does.
+  const validated = validateForWrite(ctx, body, body.id === undefined ? 'create' : 'update');
   return inTransaction(ctx, req.session, async (session) => {
     await lockCondition(ctx, type, req.query, session);
     const matches = await findMatches(ctx, type, req.query, 2, session);

@@ -19,6 +19,7 @@ function statement(n: number): MedicationStatement {
     effectivePeriod: { start: day },
     dateAsserted: '2024-01-10T09:00:00Z',
     dosage: [{ text: 'As directed' }],
+    reasonCode: [{ text: 'Chronic condition under MTM review' }],
   };
 }
 
