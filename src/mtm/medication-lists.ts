@@ -7,7 +7,8 @@ import type { CodeableConcept, List } from '@medplum/fhirtypes';
 export const LOINC = 'http://loinc.org';
 export const V3_ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-export const LIST_ITEM_FLAG = 'http://terminology.hl7.org/CodeSystem/list-item-flag';
+/** R4's list-item-flag CodeSystem is identified by this OID (hl7.org/fhir/R4/codesystem-list-item-flag.html). */
+export const LIST_ITEM_FLAG = 'urn:oid:1.2.36.1.2001.1001.101.104.16592';
 
 interface Code {
   system: string;

@@ -77,6 +77,8 @@ function dosageDifferences(current: MedicationStatement, submitted: MedicationSt
   return differences;
 }
 
+const STOPPED = new Set(['stopped', 'completed', 'not-taken', 'entered-in-error']);
+
 export function compareMedicationLists(current: MedicationStatement[], submitted: MedicationStatement[]): ReconciledItem[] {
   const unmatched = new Set(current);
   const byCode = new Map<string, MedicationStatement>();
@@ -94,6 +96,10 @@ export function compareMedicationLists(current: MedicationStatement[], submitted
     const match = take(code ? byCode.get(code) : undefined) ?? take(byName.get(normaliseText(medicationName(statement))));
     if (!match) return { outcome: 'new', medication: medicationName(statement), submitted: statement, differences: [] };
     unmatched.delete(match);
+    // A discharge list may say outright that a medicine was stopped rather than leave it out.
+    if (STOPPED.has(statement.status)) {
+      return { outcome: 'ceased', medication: medicationName(statement), submitted: statement, current: match, differences: [] };
+    }
     const differences = dosageDifferences(match, statement);
     return { outcome: differences.length ? 'changed' : 'unchanged', medication: medicationName(statement), submitted: statement, current: match, differences };
   });

@@ -82,7 +82,7 @@ async function flagSubmittedList(ctx: RequestContext, submitted: MedicationListW
     const item = entry.item?.reference ? byStatement.get(entry.item.reference) : undefined;
     return item ? { ...entry, flag: flag(item.outcome) } : entry;
   });
-  for (const item of items.filter((i) => i.outcome === 'ceased')) {
+  for (const item of items.filter((i) => i.outcome === 'ceased' && !i.submitted)) {
     entries.push({ flag: flag('ceased'), deleted: true, item: { reference: `MedicationStatement/${item.current?.id}`, display: item.medication } });
   }
   await store(ctx, { ...submitted.list, entry: entries }, session);
@@ -98,7 +98,7 @@ async function updateCurrentList(ctx: RequestContext, current: MedicationListWit
       const existing = keptEntries.get(`MedicationStatement/${item.current?.id}`);
       entries.push({ ...existing, item: existing?.item ?? { reference: `MedicationStatement/${item.current?.id}` }, flag: flag('unchanged') });
     } else {
-      entries.push({ flag: flag(item.outcome), date, item: { reference: `MedicationStatement/${item.submitted?.id}`, display: item.medication } });
+      entries.push({ flag: flag(item.outcome), ...(current.list.mode === 'working' ? { date } : {}), item: { reference: `MedicationStatement/${item.submitted?.id}`, display: item.medication } });
     }
   }
   await store(ctx, { ...current.list, date, entry: entries } as List, session);
