@@ -8,6 +8,7 @@ export interface TargetSummary {
   counts: Record<string, number>;
   startupMs: number;
   selfReportedStartupMs?: number;
+  startupRunsMs?: number[];
   rssAfterLoadMb: number;
   rssAfterRunMb?: number;
   peakRssMb?: number;
@@ -83,7 +84,8 @@ export function markdown(results: BenchResults): string {
     out.push('| --- | ---: | ---: | ---: | ---: | --- |');
     for (const [name, t] of [['ours', ours], ['peer', peer]] as const) {
       if (!t) continue;
-      const startup = `${f0(t.startupMs)} ms${t.selfReportedStartupMs !== undefined ? ` (self: ${f0(t.selfReportedStartupMs)})` : ''}`;
+      const runs = t.startupRunsMs && t.startupRunsMs.length > 1 ? `; median of ${t.startupRunsMs.join(', ')}` : '';
+      const startup = `${f0(t.startupMs)} ms${t.selfReportedStartupMs !== undefined ? ` (self: ${f0(t.selfReportedStartupMs)}${runs})` : ''}`;
       const validation = t.probe ? `${t.probe.validationActive ? 'on' : `OFF (invalid → ${t.probe.invalidStatus})`}` : t.validation;
       out.push(`| ${name} | ${f0(t.loadMs)} ms | ${startup} | ${f0(t.rssAfterLoadMb)} MB | ${f0(t.rssAfterRunMb)} MB | ${validation} |`);
     }

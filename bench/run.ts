@@ -26,6 +26,7 @@ function summaryOf(t: Target): TargetSummary {
     counts: t.counts,
     startupMs: t.startupMs,
     selfReportedStartupMs: t.selfReportedStartupMs,
+    startupRunsMs: t.startupRunsMs,
     rssAfterLoadMb: t.rssAfterLoadMb,
     validation: t.validation,
     workloads: {},
@@ -76,7 +77,7 @@ async function runSize(targetResources: number, options: BenchOptions, buildResu
   log(`size ${targetResources}: ${patients} patients; loading ours`);
   const targets: Target[] = [];
   try {
-    const ours = await startOurs(buildResult, patients, options.seed);
+    const ours = await startOurs(buildResult, patients, options.seed, options.quick ? 1 : 3);
     targets.push(ours);
     log(`  ours: ${ours.resources} resources loaded in ${Math.round(ours.loadMs)} ms; ready in ${Math.round(ours.startupMs)} ms; RSS ${Math.round(ours.rssAfterLoadMb)} MB`);
     if (options.peer) {
