@@ -8,12 +8,12 @@ describe('conformance resources (profiles/)', () => {
   const resources = loadConformanceResources();
   const byType = (type: string) => resources.filter((r) => r.resourceType === type);
 
-  it('holds the five profiles, our ValueSets and CodeSystems, SearchParameters and the three OperationDefinitions', () => {
+  it('holds the five profiles, our ValueSets and CodeSystems, SearchParameters and the four OperationDefinitions', () => {
     assert.equal(byType('StructureDefinition').length, 5);
     assert.ok(byType('ValueSet').length >= 6);
     assert.ok(byType('CodeSystem').length >= 3);
     assert.ok(byType('SearchParameter').length >= 3);
-    assert.deepEqual(byType('OperationDefinition').map((r) => (r as { code?: string }).code).sort(), ['smp-query', 'smp-submit', 'validate']);
+    assert.deepEqual(byType('OperationDefinition').map((r) => (r as { code?: string }).code).sort(), ['reconcile', 'smp-query', 'smp-submit', 'validate']);
   });
 
   it('every resource has an id, a name and a url under the one canonical base, matching its type and id', () => {
