@@ -35,6 +35,24 @@ function compileFor(type: string): CompiledInvariant[] {
   return result;
 }
 
+/**
+ * Whether an invariant certainly holds without evaluating its FHIRPath: the common cases of the two
+ * invariants met on nearly every resource. Evaluating ref-1 and per-1 through fhirpath.js was about
+ * a quarter of validation time on transaction Bundles. Each shortcut gives exactly what the
+ * expression gives (true, or empty, which never fails):
+ * - ref-1 `reference.startsWith('#').not() or (...)`: true for a reference that is not '#…', empty
+ *   when there is no reference;
+ * - per-1 `start.hasValue().not() or end.hasValue().not() or (start <= end)`: never false when
+ *   start or end is missing.
+ */
+function certainlyHolds(key: string, value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const record = value as Record<string, unknown>;
+  if (key === 'ref-1') return record.reference === undefined || (typeof record.reference === 'string' && !record.reference.startsWith('#'));
+  if (key === 'per-1') return record.start === undefined || record.end === undefined;
+  return false;
+}
+
 /** Issues for the data-type invariants the value breaks. Only an explicit `false` fails. */
 export function checkTypeInvariants(type: string, value: unknown, path: string, resource: Resource): OperationOutcomeIssue[] {
   let invariants = compiled.get(type);
@@ -46,6 +64,7 @@ export function checkTypeInvariants(type: string, value: unknown, path: string, 
   const issues: OperationOutcomeIssue[] = [];
   const env = { resource, rootResource: resource };
   for (const inv of invariants) {
+    if (certainlyHolds(inv.key, value)) continue;
     let result: unknown[];
     try {
       result = inv.evaluate(value, env);
