@@ -2,6 +2,7 @@
  * The one place that reads the environment (DESIGN.md decision 6). Everything else receives a
  * ServerConfig, which keeps tests free to build their own without touching process.env.
  */
+import os from 'node:os';
 import path from 'node:path';
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
@@ -31,6 +32,8 @@ export interface ServerConfig {
   validation: {
     /** When true, a meta.profile we do not know is a warning instead of a 422. */
     lenientUnknownProfiles: boolean;
+    /** Worker threads that validate; 0 validates on the event loop. */
+    workers: number;
   };
 }
 
@@ -89,11 +92,16 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10000, 1),
     validation: {
       lenientUnknownProfiles: bool(env, 'VALIDATION_LENIENT_UNKNOWN_PROFILES', false),
+      // One core stays with the event loop; beyond four, validation is rarely what limits a write.
+      workers: integer(env, 'VALIDATION_WORKERS', Math.min(4, Math.max(1, os.availableParallelism() - 1))),
     },
   };
 }
 
-/** A configuration for tests and tools: the defaults, with overrides. */
+/**
+ * A configuration for tests and tools: the defaults, with overrides, except that validation runs
+ * on the event loop (a worker per test server would only add start-up time).
+ */
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
-  return { ...loadConfig({ LOG_LEVEL: 'silent' }), ...overrides };
+  return { ...loadConfig({ LOG_LEVEL: 'silent', VALIDATION_WORKERS: '0' }), ...overrides };
 }

@@ -10,7 +10,7 @@ import { createApp } from './http/app';
 import { OperationRegistry } from './interactions/operations/registry';
 import type { Services } from './interactions/types';
 import { validateOperation } from './interactions/operations/validate';
-import { createResourceValidator } from './validation';
+import { startValidationService } from './validation';
 import { createLogger, type Logger } from './logger';
 import { registerMtmOperations } from './mtm/operations';
 import { loadConformanceResources, mtmProfileTypes, mtmSearchParameters } from './conformance';
@@ -27,8 +27,13 @@ export interface FhirServer {
 }
 
 export async function buildServer(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<FhirServer> {
+  // The validation workers build and warm their pipelines while storage loads.
+  const validator = startValidationService({ lenientUnknownProfiles: config.validation.lenientUnknownProfiles, workers: config.validation.workers });
   loadBaseDefinitions();
-  const engine = await openStorageEngine(config);
+  const engine = await openStorageEngine(config).catch(async (error: unknown) => {
+    await validator.close();
+    throw error;
+  });
   const searchIndex = createSearchIndex(mtmSearchParameters());
   const repository = new ResourceRepository(engine, searchIndex.indexer);
   await repository.init(resourceTypes());
@@ -37,7 +42,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   const services: Services = {
     config,
     repository,
-    validator: createResourceValidator({ lenientUnknownProfiles: config.validation.lenientUnknownProfiles }),
+    validator,
     operations: new OperationRegistry(),
     profileTypes: mtmProfileTypes(),
     search: createSearchService(repository, searchIndex, config.search),
@@ -45,8 +50,13 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   services.operations.register(validateOperation);
   registerMtmOperations(services.operations);
   await seedConformanceResources(repository, loadConformanceResources());
+  await validator.ready;
   const app = createApp(services, logger);
-  return { app, services, logger, close: () => engine.close() };
+  const close = async () => {
+    await validator.close();
+    await engine.close();
+  };
+  return { app, services, logger, close };
 }
 
 /** Starts listening; resolves once the port is bound. */

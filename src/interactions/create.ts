@@ -8,7 +8,7 @@ import type { FhirRequest, FhirResponse, RequestContext } from './types';
 export async function create(ctx: RequestContext, req: FhirRequest, type: string): Promise<FhirResponse> {
   const body = requireResource(req, type);
   const { id: _ignored, ...withoutId } = body;
-  const resource = validateForWrite(ctx, withoutId as typeof body, 'create');
+  const resource = await validateForWrite(ctx, withoutId as typeof body, 'create', req.validated);
   const condition = req.headers['if-none-exist'];
   if (!condition) {
     const { resource: stored } = await ctx.services.repository.create(resource, { session: req.session, id: req.assignedId });

@@ -50,7 +50,7 @@ export async function patch(ctx: RequestContext, req: FhirRequest, type: string,
     }
     const patched = applyOperations(structuredClone(current.resource), operations);
     if (patched.resourceType !== type || patched.id !== id) throw unprocessable('The patch may not change resourceType or id');
-    const validated = validateForWrite(ctx, patched, 'update') as Resource & { id: string };
+    const validated = (await validateForWrite(ctx, patched, 'update')) as Resource & { id: string };
     try {
       const result = await repository.update(validated, { ifMatch: current.vid, session: req.session, method: 'PATCH' });
       return writeResponse(req, ctx, 200, result.resource, `Patched ${type}/${id}`);

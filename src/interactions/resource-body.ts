@@ -1,7 +1,7 @@
 /** Checks on a request body that must be a resource of the type named in the URL. */
 import type { Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError, unsupportedMediaType } from '../fhir/outcome';
-import type { FhirRequest, RequestContext } from './types';
+import type { FhirRequest, RequestContext, ValidationOutcome } from './types';
 
 export function requireResource(req: FhirRequest, type: string): Resource {
   if (req.bodyKind && req.bodyKind !== 'resource') {
@@ -20,10 +20,16 @@ export function requireResource(req: FhirRequest, type: string): Resource {
 
 /**
  * Runs the validation pipeline; on errors answers 422 with every issue. On success the profiles
- * the resource was checked against are recorded in meta.profile.
+ * the resource was checked against are recorded in meta.profile. `validated` is the outcome when
+ * it is already known (FhirRequest.validated).
  */
-export function validateForWrite(ctx: RequestContext, resource: Resource, mode: 'create' | 'update'): Resource {
-  const result = ctx.services.validator.validate(resource, { mode });
+export async function validateForWrite(
+  ctx: RequestContext,
+  resource: Resource,
+  mode: 'create' | 'update',
+  validated?: ValidationOutcome,
+): Promise<Resource> {
+  const result = validated ?? (await ctx.services.validator.validate(resource, { mode }));
   if (!result.valid) {
     throw new FhirError(422, { resourceType: 'OperationOutcome', issue: result.issues });
   }

@@ -26,6 +26,11 @@ export interface FhirRequest {
   session?: StorageSession;
   /** For a create inside a transaction: the id assigned while resolving placeholders. */
   assignedId?: string;
+  /**
+   * The body's validation, done before the request was dispatched (Bundle entries are validated
+   * together, outside the write lock). Valid for the body as given, up to reference rewriting.
+   */
+  validated?: ValidationOutcome;
 }
 
 export interface FhirResponse {
@@ -42,11 +47,22 @@ export interface SecurityContext {
 
 /** Validation as interactions need it; src/validation provides the implementation. */
 export interface ValidationPort {
-  validate(
-    resource: Resource,
-    options?: { profiles?: string[]; mode?: 'create' | 'update' | 'delete' },
-  ): { valid: boolean; issues: OperationOutcomeIssue[]; appliedProfiles: string[] };
+  validate(resource: Resource, options?: ValidationRequest): Promise<ValidationOutcome>;
+  /** One outcome per item, in order; the implementation may check them in parallel. */
+  validateAll(items: Array<{ resource: Resource; options?: ValidationRequest }>): Promise<ValidationOutcome[]>;
   knownProfiles(): string[];
+}
+
+export interface ValidationRequest {
+  profiles?: string[];
+  mode?: 'create' | 'update' | 'delete';
+}
+
+export interface ValidationOutcome {
+  valid: boolean;
+  issues: OperationOutcomeIssue[];
+  /** The MTM profiles the resource was checked against; on success they are added to meta.profile. */
+  appliedProfiles: string[];
 }
 
 /** Search as interactions need it; src/search provides the implementation. */

@@ -14,7 +14,7 @@ export async function update(ctx: RequestContext, req: FhirRequest, type: string
   if (!ID_PATTERN.test(id)) throw badRequest(`"${id}" is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)`);
   if (body.id === undefined) throw badRequest(`The body must carry the id ${id} from the URL`, 'id');
   if (body.id !== id) throw badRequest(`The body's id "${body.id}" does not match the URL's id "${id}"`, 'id');
-  const resource = validateForWrite(ctx, body, 'update') as Resource & { id: string };
+  const resource = (await validateForWrite(ctx, body, 'update', req.validated)) as Resource & { id: string };
   const ifMatch = parseIfMatch(req.headers['if-match']);
   const result = await ctx.services.repository.update(resource, { ifMatch, session: req.session });
   return writeResponse(req, ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`);
@@ -25,7 +25,7 @@ export async function conditionalUpdate(ctx: RequestContext, req: FhirRequest, t
   if (req.query.length === 0) throw badRequest(`A conditional update needs search parameters, e.g. PUT ${type}?identifier=...`);
   const ifMatch = parseIfMatch(req.headers['if-match']);
   // The body of a conditional update may leave the id to the server, as a create does.
-  const validated = validateForWrite(ctx, body, body.id === undefined ? 'create' : 'update');
+  const validated = await validateForWrite(ctx, body, body.id === undefined ? 'create' : 'update', req.validated);
   return inTransaction(ctx, req.session, async (session) => {
     await lockCondition(ctx, type, req.query, session);
     const matches = await findMatches(ctx, type, req.query, 2, session);

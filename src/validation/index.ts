@@ -1,30 +1,45 @@
 /**
- * The validation pipeline's public face. The server creates one validator at start and calls
- * `validate` on every create, update, patch, transaction entry and $validate; it is synchronous and
- * never throws on bad input.
+ * The validation pipeline's public face, in two shapes:
+ * - `createResourceValidator`: the pipeline on the calling thread, synchronous; for tools and tests.
+ * - `startValidationService`: what the server uses. It awaits `validate` on every create, update,
+ *   patch and $validate, and `validateAll` for the entries of a Bundle; with `workers > 0` the
+ *   pipeline runs on that many worker threads, off the event loop.
  *
- *   const validator = createResourceValidator({ lenientUnknownProfiles: config.validation.lenientUnknownProfiles });
- *   const { valid, issues, appliedProfiles } = validator.validate(resource, { mode: 'create' });
+ *   const validation = startValidationService({ lenientUnknownProfiles: false, workers: 1 });
+ *   await validation.ready;
+ *   const { valid, issues, appliedProfiles } = await validation.validate(resource, { mode: 'create' });
+ *
+ * Bad input never makes either throw: it is answered with issues.
  */
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
+import { mtmStructureDefinitions } from '../conformance';
+import type { ValidationOptions, ValidationResult } from './pipeline';
 import { ValidationPipeline } from './pipeline';
 import type { RequiredProfileRule } from './profile-selection';
 import { DEFAULT_REQUIRED_PROFILES } from './profile-selection';
+import { ValidationWorkerPool } from './worker-pool';
+import type { ValidationItem } from './worker-protocol';
 
 export type { ValidationOptions, ValidationResult } from './pipeline';
 export type { RequiredProfileRule } from './profile-selection';
 export { DEFAULT_REQUIRED_PROFILES } from './profile-selection';
+export type { ValidationItem } from './worker-protocol';
 
 export interface ResourceValidator {
-  /** Never throws on bad input; `valid` is false when any issue is an error or fatal. */
-  validate(resource: Resource, options?: { profiles?: string[]; mode?: 'create' | 'update' | 'delete' }): {
-    valid: boolean;
-    issues: OperationOutcomeIssue[];
-    /** The MTM profiles the resource was validated against; on success the server adds them to meta.profile. */
-    appliedProfiles: string[];
-  };
+  /** `valid` is false when any issue is an error or fatal; on success `appliedProfiles` names the MTM profiles checked. */
+  validate(resource: Resource, options?: ValidationOptions): ValidationResult;
   /** Canonical URLs of every profile this validator knows. */
   knownProfiles(): string[];
+}
+
+export interface ValidationService {
+  validate(resource: Resource, options?: ValidationOptions): Promise<ValidationResult>;
+  /** One result per item, in order; on workers the items are checked in parallel. */
+  validateAll(items: ValidationItem[]): Promise<ValidationResult[]>;
+  knownProfiles(): string[];
+  /** Resolves once validation can answer without start-up delay; rejects if it cannot start. */
+  ready: Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface ResourceValidatorOptions {
@@ -45,5 +60,30 @@ export function createResourceValidator(options: ResourceValidatorOptions): Reso
   return {
     validate: (resource, validationOptions) => pipeline.validate(resource, validationOptions),
     knownProfiles: () => pipeline.knownProfiles(),
+  };
+}
+
+export function startValidationService(options: ResourceValidatorOptions & { workers: number }): ValidationService {
+  if (options.workers === 0) {
+    const validator = createResourceValidator(options);
+    return {
+      validate: async (resource, validationOptions) => validator.validate(resource, validationOptions),
+      validateAll: async (items) => items.map((item) => validator.validate(item.resource, item.options)),
+      knownProfiles: () => validator.knownProfiles(),
+      ready: Promise.resolve(),
+      close: async () => undefined,
+    };
+  }
+  const pool = new ValidationWorkerPool(options.workers, {
+    lenientUnknownProfiles: options.lenientUnknownProfiles,
+    requiredProfiles: options.requiredProfiles ?? DEFAULT_REQUIRED_PROFILES,
+  });
+  const profiles = mtmStructureDefinitions().map((sd) => sd.url as string);
+  return {
+    validate: async (resource, validationOptions) => (await pool.validateAll([{ resource, options: validationOptions }]))[0],
+    validateAll: (items) => pool.validateAll(items),
+    knownProfiles: () => profiles,
+    ready: pool.ready,
+    close: () => pool.close(),
   };
 }

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { PROFILE } from '../../src/conformance/canonical';
-import { validateOperation } from '../../src/interactions/operations/validate';
-import { createResourceValidator } from '../../src/validation';
 import { readExample } from '../examples/example-files';
 import { createResource, FHIR_JSON, startTestServer, type TestServer } from '../helpers/test-server';
 
@@ -15,9 +13,6 @@ describe('$validate over HTTP', () => {
 
   before(async () => {
     t = await startTestServer();
-    // Wired here the way the composition root wires them, in case it does not yet.
-    t.server.services.validator = createResourceValidator({ lenientUnknownProfiles: false });
-    if (!t.server.services.operations.find('validate', 'type', 'Patient')) t.server.services.operations.register(validateOperation);
   });
   after(() => t.close());
 

@@ -1,6 +1,7 @@
 /**
- * transaction: all entries succeed together or nothing is kept (http.html#transaction). Inside one
- * storage transaction we assign every new resource its id, resolve placeholder and conditional
+ * transaction: all entries succeed together or nothing is kept (http.html#transaction). First,
+ * outside the write lock, the entries are read and their bodies validated. Then, inside one
+ * storage transaction, we assign every new resource its id, resolve placeholder and conditional
  * references, rewrite the references, then process DELETE, POST, PUT/PATCH and GET in that order.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,6 +12,7 @@ import type { FhirRequest, FhirResponse, RequestContext } from '../types';
 import type { Dispatch } from './batch';
 import { atEntry, type BundleRequestEntry, entryError, readEntry } from './bundle-entries';
 import { successEntry } from './entry-response';
+import { prevalidateEntries } from './prevalidation';
 import { isConditionalReference, isPlaceholder, referencesIn, rewriteReferences } from './references';
 
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
@@ -21,24 +23,30 @@ export async function processTransaction(
   bundle: Bundle,
   dispatch: Dispatch,
 ): Promise<FhirResponse> {
+  const entries = await prepareTransaction(ctx, req, bundle);
   // The storage engine may run this more than once (MongoDB retries transient conflicts), so it
-  // derives everything afresh from the Bundle and mutates nothing it was given.
-  return ctx.services.repository.engine.withTransaction((session) => runTransaction(ctx, req, bundle, dispatch, session));
+  // derives everything afresh from the entries and mutates nothing it was given.
+  return ctx.services.repository.engine.withTransaction((session) => runTransaction(ctx, entries, dispatch, session));
+}
+
+/** What can be done before the write lock: reading the entries, and validating their bodies. */
+export async function prepareTransaction(ctx: RequestContext, req: FhirRequest, bundle: Bundle): Promise<readonly BundleRequestEntry[]> {
+  const entries = (bundle.entry ?? []).map((entry, index) => readEntry(ctx, entry, index, req));
+  assertDistinctFullUrls(entries);
+  await prevalidateEntries(ctx, entries, 'transaction');
+  return entries;
 }
 
 /**
- * Processes a transaction Bundle inside a storage transaction the caller owns, so that an operation
- * such as $smp-submit can add its own writes to the same atomic unit.
+ * Processes prepared transaction entries inside a storage transaction the caller owns, so that an
+ * operation such as $smp-submit can add its own writes to the same atomic unit.
  */
 export async function runTransaction(
   ctx: RequestContext,
-  req: FhirRequest,
-  bundle: Bundle,
+  entries: readonly BundleRequestEntry[],
   dispatch: Dispatch,
   session: StorageSession,
 ): Promise<FhirResponse & { body: Bundle }> {
-  const entries = (bundle.entry ?? []).map((entry, index) => readEntry(ctx, entry, index, req));
-  assertDistinctFullUrls(entries);
   const replacements = new Map<string, string>();
   const requests = new Map<number, FhirRequest>();
   for (const entry of entries) requests.set(entry.index, await identify(ctx, entry, session, replacements));
@@ -100,7 +108,7 @@ async function identify(
 
 async function resolveConditionalReferences(
   ctx: RequestContext,
-  entries: BundleRequestEntry[],
+  entries: readonly BundleRequestEntry[],
   session: StorageSession,
   replacements: Map<string, string>,
 ): Promise<void> {
@@ -118,7 +126,7 @@ async function resolveConditionalReferences(
   }
 }
 
-function assertDistinctFullUrls(entries: BundleRequestEntry[]): void {
+function assertDistinctFullUrls(entries: readonly BundleRequestEntry[]): void {
   const seen = new Map<string, number>();
   for (const entry of entries) {
     if (!entry.fullUrl) continue;
@@ -129,7 +137,7 @@ function assertDistinctFullUrls(entries: BundleRequestEntry[]): void {
 }
 
 /** Two entries may not write the same resource: the result would depend on processing order. */
-function assertDistinctTargets(entries: BundleRequestEntry[], requests: Map<number, FhirRequest>): void {
+function assertDistinctTargets(entries: readonly BundleRequestEntry[], requests: Map<number, FhirRequest>): void {
   const seen = new Map<string, number>();
   for (const entry of entries) {
     const request = requests.get(entry.index) as FhirRequest;

@@ -55,7 +55,7 @@ export const validateOperation: OperationHandler = {
     if (level === 'instance' && mode === 'update' && resource.id !== id) {
       issues.push(issue('error', 'invalid', `The resource id "${resource.id ?? ''}" does not match the id in the URL, "${id}"`, `${resourceType}.id`));
     }
-    const result = ctx.services.validator.validate(resource, { mode, profiles: profile ? [profile] : undefined });
+    const result = await ctx.services.validator.validate(resource, { mode, profiles: profile ? [profile] : undefined });
     return respond([...issues, ...result.issues]);
   },
 };

@@ -4,7 +4,7 @@
  */
 import type { Bundle, List, OperationOutcomeIssue, Parameters } from '@medplum/fhirtypes';
 import { badRequest, outcome } from '../../fhir/outcome';
-import { runTransaction } from '../../interactions/bundles/transaction';
+import { prepareTransaction, runTransaction } from '../../interactions/bundles/transaction';
 import { dispatch } from '../../interactions/dispatch';
 import type { OperationHandler } from '../../interactions/operations/registry';
 import { parameterValue } from '../../interactions/operations/registry';
@@ -40,8 +40,9 @@ export const smpSubmit: OperationHandler = {
       throw badRequest('smp-medication-data must be a Bundle of type transaction', 'Parameters.parameter[smp-medication-data]');
     }
     const engine = ctx.services.repository.engine;
+    const entries = await prepareTransaction(ctx, { ...req, segments: [], body: data, bodyKind: 'resource' }, data);
     const result = await engine.withTransaction(async (session) => {
-      const response = await runTransaction(ctx, { ...req, segments: [], body: data, bodyKind: 'resource' }, data, dispatch, session);
+      const response = await runTransaction(ctx, entries, dispatch, session);
       const reconciliations: DischargeReconciliation[] = [];
       for (const listId of await submittedDischargeLists(ctx, response.body, session)) {
         reconciliations.push(await reconcileDischargeList(ctx, listId, session));

@@ -30,7 +30,7 @@ function flag(outcome: ReconciledItem['outcome']) {
 
 /** Validates a server-made change like any client write, then stores it in the transaction. */
 async function store(ctx: RequestContext, resource: Resource, session: StorageSession): Promise<Resource> {
-  const result = ctx.services.validator.validate(resource, { mode: resource.id ? 'update' : 'create' });
+  const result = await ctx.services.validator.validate(resource, { mode: resource.id ? 'update' : 'create' });
   if (!result.valid) throw new FhirError(422, { resourceType: 'OperationOutcome', issue: result.issues });
   const profiles = [...new Set([...(resource.meta?.profile ?? []), ...result.appliedProfiles])];
   const withProfiles = profiles.length ? ({ ...resource, meta: { ...resource.meta, profile: profiles } } as Resource) : resource;

@@ -1,0 +1,127 @@
+/**
+ * Validation on worker threads. Validation is CPU work of ~100-150 µs per resource; on the event
+ * loop it serialises with everything else the server does. In workers it runs beside request
+ * parsing, search indexing and storage, and the entries of a transaction are checked in parallel
+ * before the transaction takes the write lock.
+ *
+ * A worker that dies fails only the validations it had in flight (503, the client may retry) and is
+ * replaced. A worker that dies before it is ready fails start-up: that is a broken installation.
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { FhirError, issue } from '../fhir/outcome';
+import type { ValidationResult } from './pipeline';
+import type { ValidationItem, ValidationJob, WorkerMessage, WorkerSetup } from './worker-protocol';
+
+interface PendingJob {
+  size: number;
+  resolve(results: ValidationResult[]): void;
+  reject(error: Error): void;
+}
+
+interface PoolWorker {
+  thread: Worker;
+  pending: Map<number, PendingJob>;
+  /** Items sent and not yet answered: new work goes to the least loaded worker. */
+  load: number;
+  ready: Promise<void>;
+}
+
+/** The compiled worker next to this file; under tsx (tests, tools) the TypeScript source. */
+function startThread(setup: WorkerSetup): Worker {
+  const file = path.join(__dirname, `validation-worker${path.extname(__filename)}`);
+  if (file.endsWith('.ts')) {
+    return new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, workerData: setup });
+  }
+  return new Worker(file, { workerData: setup });
+}
+
+function workerStopped(): FhirError {
+  return new FhirError(503, [issue('error', 'transient', 'The validator stopped while checking this resource; nothing was stored. Please retry.')]);
+}
+
+export class ValidationWorkerPool {
+  private readonly workers: PoolWorker[] = [];
+  private nextJob = 1;
+  private closing = false;
+  /** Resolves once every worker has built and warmed its pipeline; rejects if one cannot. */
+  readonly ready: Promise<void>;
+
+  constructor(
+    size: number,
+    private readonly setup: WorkerSetup,
+  ) {
+    if (size < 1) throw new Error('A validation worker pool needs at least one worker');
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+    this.ready = Promise.all(this.workers.map((w) => w.ready)).then(() => undefined);
+    // Start-up awaits `ready`; until then a failure must not surface as an unhandled rejection.
+    this.ready.catch(() => undefined);
+  }
+
+  /** Validates every item; the work is shared among the workers, the results keep the items' order. */
+  async validateAll(items: ValidationItem[]): Promise<ValidationResult[]> {
+    if (items.length === 0) return [];
+    if (this.closing || this.workers.length === 0) throw workerStopped();
+    const byLoad = [...this.workers].sort((a, b) => a.load - b.load);
+    const chunks = Math.min(byLoad.length, items.length);
+    const chunkSize = Math.ceil(items.length / chunks);
+    const parts: Promise<ValidationResult[]>[] = [];
+    for (let i = 0; i < chunks; i++) parts.push(this.send(byLoad[i], items.slice(i * chunkSize, (i + 1) * chunkSize)));
+    return (await Promise.all(parts)).flat();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.thread.terminate()));
+  }
+
+  private send(worker: PoolWorker, items: ValidationItem[]): Promise<ValidationResult[]> {
+    const id = this.nextJob++;
+    return new Promise((resolve, reject) => {
+      worker.pending.set(id, { size: items.length, resolve, reject });
+      worker.load += items.length;
+      worker.thread.postMessage({ id, items } satisfies ValidationJob);
+    });
+  }
+
+  private spawn(): PoolWorker {
+    const thread = startThread(this.setup);
+    let becameReady = false;
+    let markReady: () => void = () => undefined;
+    let failStart: (error: Error) => void = () => undefined;
+    const worker: PoolWorker = {
+      thread,
+      pending: new Map(),
+      load: 0,
+      ready: new Promise<void>((resolve, reject) => {
+        markReady = resolve;
+        failStart = reject;
+      }),
+    };
+    let failure: Error | undefined;
+    thread.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'ready') {
+        becameReady = true;
+        markReady();
+        return;
+      }
+      const job = worker.pending.get(message.id);
+      if (!job) return;
+      worker.pending.delete(message.id);
+      worker.load -= job.size;
+      job.resolve(message.results);
+    });
+    thread.on('error', (error) => {
+      failure = error;
+    });
+    thread.on('exit', (code) => {
+      for (const job of worker.pending.values()) job.reject(workerStopped());
+      worker.pending.clear();
+      if (!becameReady) failStart(new Error(`A validation worker failed to start (exit code ${code}): ${failure?.message ?? 'no error reported'}`));
+      const at = this.workers.indexOf(worker);
+      if (at >= 0) this.workers.splice(at, 1);
+      if (!this.closing && becameReady) this.workers.push(this.spawn());
+    });
+    return worker;
+  }
+}

@@ -1,0 +1,35 @@
+/** The messages between the server and its validation workers (see worker-pool.ts). */
+import type { Resource } from '@medplum/fhirtypes';
+import type { ValidationOptions, ValidationResult } from './pipeline';
+import type { RequiredProfileRule } from './profile-selection';
+
+/** What a worker needs to build the same pipeline as an in-process validator. */
+export interface WorkerSetup {
+  lenientUnknownProfiles: boolean;
+  requiredProfiles: readonly RequiredProfileRule[];
+}
+
+export interface ValidationItem {
+  resource: Resource;
+  options?: ValidationOptions;
+}
+
+/** Server -> worker: validate these, in order. */
+export interface ValidationJob {
+  id: number;
+  items: ValidationItem[];
+}
+
+/** Worker -> server: the pipeline is built and warm. */
+export interface WorkerReady {
+  kind: 'ready';
+}
+
+/** Worker -> server: one result per item of the job, in the same order. */
+export interface JobDone {
+  kind: 'done';
+  id: number;
+  results: ValidationResult[];
+}
+
+export type WorkerMessage = WorkerReady | JobDone;
