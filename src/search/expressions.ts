@@ -58,11 +58,15 @@ export function expressionForType(expression: string, type: string): string | un
 
 /** `x.where(resolve() is Patient)` keeps the references whose text or type names Patient. */
 function withoutResolve(expression: string): string {
-  return expression.replace(
-    /resolve\(\)\s+is\s+([A-Z][A-Za-z0-9]*)/g,
-    (_m, target: string) => `(reference.startsWith('${target}/') or reference.contains('/${target}/') or type = '${target}')`,
-  );
+  return expression.replace(/resolve\(\)\s+is\s+([A-Z][A-Za-z0-9]*)/g, (_m, target: string) => `(${referenceTargetTest(target)})`);
 }
+
+function referenceTargetTest(target: string): string {
+  return `reference.startsWith('${target}/') or reference.contains('/${target}/') or type = '${target}'`;
+}
+
+/** Recognises what referenceTargetTest writes (path-expressions.ts evaluates it directly); group 1 is the type. */
+export const REFERENCE_TARGET_TEST = /^reference\.startsWith\('([A-Z][A-Za-z0-9]*)\/'\) or reference\.contains\('\/\1\/'\) or type = '\1'$/;
 
 /** Compiles once; evaluation returns typed nodes. Throws when fhirpath.js cannot compile it. */
 export function compileExpression(expression: string | { base: string; expression: string }): CompiledExpression {

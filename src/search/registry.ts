@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { baseSearchParameters } from '../fhir/definitions';
 import { type CompiledExpression, compileExpression, expressionForType } from './expressions';
+import { compilePathExpression } from './path-expressions';
 import type { ParamType } from './types';
 
 export interface ParamDef {
@@ -64,7 +65,9 @@ export class SearchParameterRegistry {
     if (!this.compiled.has(key)) {
       let fn: CompiledExpression | null = null;
       try {
-        fn = compileExpression(param.expression);
+        // Composites hand their nodes' paths to component expressions; only fhirpath.js gives those.
+        const direct = param.type === 'composite' ? undefined : compilePathExpression(param.expression, type);
+        fn = direct ?? compileExpression(param.expression);
       } catch {
         fn = null; // an expression fhirpath.js cannot compile: the parameter matches nothing rather than failing writes
       }
