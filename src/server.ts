@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type express from 'express';
 import type { ServerConfig } from './config';
-import { loadBaseDefinitions, resourceTypes } from './fhir/definitions';
+import { resourceTypes } from './fhir/definitions';
 import { createApp } from './http/app';
 import { OperationRegistry } from './interactions/operations/registry';
 import type { Services } from './interactions/types';
@@ -29,7 +29,6 @@ export interface FhirServer {
 export async function buildServer(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<FhirServer> {
   // The validation workers build and warm their pipelines while storage loads.
   const validator = startValidationService({ lenientUnknownProfiles: config.validation.lenientUnknownProfiles, workers: config.validation.workers });
-  loadBaseDefinitions();
   const engine = await openStorageEngine(config).catch(async (error: unknown) => {
     await validator.close();
     throw error;

