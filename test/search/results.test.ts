@@ -186,6 +186,14 @@ describe('Search results: sorting, paging, totals, summaries and includes', () =
       assert.deepEqual(plans.included, ['CarePlan/map-holloway']);
     });
 
+    it("pulls a patient's active Medication Action Plan with the DetectedIssues it addresses (CarePlan:supporting-info)", async () => {
+      const result = await search(t, 'CarePlan', { patient: 'margaret-holloway', status: 'active', _include: 'CarePlan:supporting-info' });
+      assert.deepEqual(result.ids, ['map-holloway']);
+      assert.deepEqual(result.included, ['DetectedIssue/di-holloway-bleeding']);
+      const byProblem = await search(t, 'CarePlan', { 'supporting-info': 'DetectedIssue/di-holloway-bleeding' });
+      assert.deepEqual(byProblem.ids, ['map-holloway']);
+    });
+
     it(':iterate includes from included resources: the CMR, its medication list and the statements on it', async () => {
       const once = await search(t, 'Task', [['_id', 'task-holloway-cmr'], ['_include', 'Task:output'], ['_include', 'List:item']]);
       assert.deepEqual(once.included, ['CarePlan/map-holloway', 'List/list-margaret-holloway']);
