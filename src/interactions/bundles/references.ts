@@ -19,17 +19,31 @@ export function* referencesIn(value: unknown): Generator<string> {
   }
 }
 
-/** A copy of `value` with every `reference` found in `replacements` replaced. */
+/**
+ * `value` with every `reference` found in `replacements` replaced. Copy-on-write: only the objects
+ * and arrays on the way to a replaced reference are copied; the rest is shared with `value`, which
+ * is never modified.
+ */
 export function rewriteReferences<T>(value: T, replacements: ReadonlyMap<string, string>): T {
   if (replacements.size === 0) return value;
   const rewrite = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(rewrite);
-    if (!node || typeof node !== 'object') return node;
-    const result: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(node)) {
-      result[key] = key === 'reference' && typeof child === 'string' ? (replacements.get(child) ?? child) : rewrite(child);
+    if (Array.isArray(node)) {
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < node.length; i++) {
+        const child = rewrite(node[i]);
+        if (child !== node[i]) (copy ??= [...node])[i] = child;
+      }
+      return copy ?? node;
     }
-    return result;
+    if (!node || typeof node !== 'object') return node;
+    let copy: Record<string, unknown> | undefined;
+    const record = node as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const child = record[key];
+      const rewritten = key === 'reference' && typeof child === 'string' ? (replacements.get(child) ?? child) : rewrite(child);
+      if (rewritten !== child) (copy ??= { ...record })[key] = rewritten;
+    }
+    return copy ?? node;
   };
   return rewrite(value) as T;
 }
