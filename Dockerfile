@@ -9,6 +9,8 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY profiles ./profiles
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+# The slim copy of the R4 definitions (src/fhir/definition-cache.ts), made now: at run time node_modules is read-only.
+RUN node -e "require('./dist/src/fhir/definitions').loadBaseDefinitions()"
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production PORT=8080 BASE_PATH=/fhir DATA_DIR=/data

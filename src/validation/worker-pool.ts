@@ -5,7 +5,9 @@
  * before the transaction takes the write lock.
  *
  * A worker that dies fails only the validations it had in flight (503, the client may retry) and is
- * replaced. A worker that dies before it is ready fails start-up: that is a broken installation.
+ * replaced; so does one that spends longer than `jobTimeoutMs` on one job, which only pathological
+ * input could make it do. A worker that dies before it is ready fails start-up: that is a broken
+ * installation.
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -15,6 +17,7 @@ import type { ValidationItem, ValidationJob, WorkerMessage, WorkerSetup } from '
 
 interface PendingJob {
   size: number;
+  timer?: NodeJS.Timeout;
   resolve(results: ValidationResult[]): void;
   reject(error: Error): void;
 }
@@ -50,9 +53,10 @@ export class ValidationWorkerPool {
   constructor(
     size: number,
     private readonly setup: WorkerSetup,
+    private readonly jobTimeoutMs = 60_000,
   ) {
     if (size < 1) throw new Error('A validation worker pool needs at least one worker');
-    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn(false));
     this.ready = Promise.all(this.workers.map((w) => w.ready)).then(() => undefined);
     // Start-up awaits `ready`; until then a failure must not surface as an unhandled rejection.
     this.ready.catch(() => undefined);
@@ -78,13 +82,22 @@ export class ValidationWorkerPool {
   private send(worker: PoolWorker, items: ValidationItem[]): Promise<ValidationResult[]> {
     const id = this.nextJob++;
     return new Promise((resolve, reject) => {
-      worker.pending.set(id, { size: items.length, resolve, reject });
+      // The clock starts once the worker is ready: a replacement may still be warming up.
+      const job: PendingJob = { size: items.length, resolve, reject };
+      worker.ready.then(
+        () => {
+          if (worker.pending.has(id)) job.timer = setTimeout(() => void worker.thread.terminate(), this.jobTimeoutMs);
+        },
+        () => undefined, // the exit handler has already failed the job
+      );
+      worker.pending.set(id, job);
       worker.load += items.length;
       worker.thread.postMessage({ id, items } satisfies ValidationJob);
     });
   }
 
-  private spawn(): PoolWorker {
+  /** A replacement always gets replaced in turn: the installation is known to work. */
+  private spawn(replacement: boolean): PoolWorker {
     const thread = startThread(this.setup);
     let becameReady = false;
     let markReady: () => void = () => undefined;
@@ -98,6 +111,7 @@ export class ValidationWorkerPool {
         failStart = reject;
       }),
     };
+    worker.ready.catch(() => undefined);
     let failure: Error | undefined;
     thread.on('message', (message: WorkerMessage) => {
       if (message.kind === 'ready') {
@@ -109,18 +123,22 @@ export class ValidationWorkerPool {
       if (!job) return;
       worker.pending.delete(message.id);
       worker.load -= job.size;
+      clearTimeout(job.timer);
       job.resolve(message.results);
     });
     thread.on('error', (error) => {
       failure = error;
     });
     thread.on('exit', (code) => {
-      for (const job of worker.pending.values()) job.reject(workerStopped());
+      for (const job of worker.pending.values()) {
+        clearTimeout(job.timer);
+        job.reject(workerStopped());
+      }
       worker.pending.clear();
       if (!becameReady) failStart(new Error(`A validation worker failed to start (exit code ${code}): ${failure?.message ?? 'no error reported'}`));
       const at = this.workers.indexOf(worker);
       if (at >= 0) this.workers.splice(at, 1);
-      if (!this.closing && becameReady) this.workers.push(this.spawn());
+      if (!this.closing && (becameReady || replacement)) this.workers.push(this.spawn(true));
     });
     return worker;
   }

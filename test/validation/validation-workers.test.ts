@@ -106,6 +106,19 @@ describe('The validation worker pool', () => {
     }
   });
 
+  it('stops a worker that takes longer than the job time limit, answers 503, and validates again on a replacement', async () => {
+    const pool = new ValidationWorkerPool(1, setup, 50);
+    try {
+      await pool.ready;
+      const slow = pool.validateAll(Array.from({ length: 3000 }, () => ({ resource: statement('Patient/p-3') })));
+      await assert.rejects(slow, (error: { status?: number }) => error.status === 503);
+      const [after] = await pool.validateAll([{ resource: statement('Patient/p-3') }]);
+      assert.equal(after.valid, true, JSON.stringify(after.issues));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('keeps the order of results when a batch of items is shared among workers', async () => {
     const pool = new ValidationWorkerPool(2, setup);
     try {
