@@ -114,11 +114,12 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
   /** Applies the session's writes to memory now; resolves once the group holding them is durable. */
   private commit(session: EmbeddedSession): Promise<void> {
     const writes: PendingWrite[] = [];
+    const serialised = new Map<object, string>();
     for (const [collection, docs] of session.pending) {
       const disk = this.disk.get(collection);
       for (const [id, doc] of docs) {
         if (!doc) writes.push({ kind: 'delete', collection, id });
-        else writes.push({ kind: 'upsert', collection, id, json: JSON.stringify(doc), columns: disk?.columnValues(doc) });
+        else writes.push({ kind: 'upsert', collection, id, json: documentJson(doc, serialised), columns: disk?.columnValues(doc) });
       }
     }
     if (writes.length === 0) return Promise.resolve();
@@ -199,4 +200,23 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
       this.sqlite.close();
     });
   }
+}
+
+/**
+ * JSON.stringify(doc), except that a top-level object value shared with another document of the
+ * same commit is serialised once: a resource is written both as the current version and in history.
+ */
+function documentJson(doc: Document, serialised: Map<object, string>): string {
+  const members: string[] = [];
+  for (const [key, value] of Object.entries(doc)) {
+    let json: string | undefined;
+    if (value !== null && typeof value === 'object') {
+      json = serialised.get(value);
+      if (json === undefined) serialised.set(value, (json = JSON.stringify(value)));
+    } else {
+      json = JSON.stringify(value); // undefined for undefined and functions: left out, as JSON.stringify does
+    }
+    if (json !== undefined) members.push(`${JSON.stringify(key)}:${json}`);
+  }
+  return `{${members.join(',')}}`;
 }
