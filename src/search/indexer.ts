@@ -6,7 +6,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { SearchIndexer } from '../repository/repository';
 import type { ResourceDocument } from '../storage/collections';
 import type { IndexSpec } from '../storage/port';
-import type { FhirNode } from './expressions';
+import type { CompiledExpression, FhirNode } from './expressions';
 import { type EntryValue, valuesOf } from './extract';
 import type { ParamDef, SearchParameterRegistry } from './registry';
 import type { ParamType, SearchEntry, SortKeys } from './types';
@@ -25,7 +25,16 @@ const SORT_FIELD: Partial<Record<ParamType, keyof EntryValue>> = {
   quantity: 'v',
 };
 
+/** A parameter with a value expression, and that expression compiled. */
+interface IndexedParam {
+  param: ParamDef;
+  evaluate: CompiledExpression;
+}
+
 export class ResourceIndexer implements SearchIndexer {
+  /** Per resource type, the parameters to evaluate: looked up once, not on every write. */
+  private readonly plans = new Map<string, IndexedParam[]>();
+
   constructor(private readonly registry: SearchParameterRegistry) {}
 
   /** Stored in every document's `sk.v`; a document with another version needs re-indexing. */
@@ -41,8 +50,8 @@ export class ResourceIndexer implements SearchIndexer {
     const type = resource.resourceType;
     const sp: SearchEntry[] = [];
     const sk: SortKeys = { a: {}, d: {}, v: this.version };
-    for (const param of this.registry.forType(type).values()) {
-      const nodes = this.evaluate(type, param, resource);
+    for (const { param, evaluate } of this.plan(type)) {
+      const nodes = this.evaluate(evaluate, resource);
       if (!nodes.length) continue;
       const before = sp.length;
       if (param.type === 'composite') this.addComposite(param, nodes, sp);
@@ -58,11 +67,22 @@ export class ResourceIndexer implements SearchIndexer {
     return { sp, sk };
   }
 
-  private evaluate(type: string, param: ParamDef, resource: Resource): FhirNode[] {
-    const evaluator = this.registry.evaluator(type, param);
-    if (!evaluator) return [];
+  private plan(type: string): IndexedParam[] {
+    let plan = this.plans.get(type);
+    if (!plan) {
+      plan = [];
+      for (const param of this.registry.forType(type).values()) {
+        const evaluate = this.registry.evaluator(type, param);
+        if (evaluate) plan.push({ param, evaluate });
+      }
+      this.plans.set(type, plan);
+    }
+    return plan;
+  }
+
+  private evaluate(evaluate: CompiledExpression, resource: Resource): FhirNode[] {
     try {
-      return evaluator(resource);
+      return evaluate(resource);
     } catch {
       return []; // a definition that fails on unusual data must not make the write fail
     }
