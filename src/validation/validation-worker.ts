@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ValidationPipeline } from './pipeline';
-import type { JobDone, ValidationJob, WorkerReady, WorkerSetup } from './worker-protocol';
+import type { JobDone, ValidationItem, ValidationJob, WorkerReady, WorkerSetup } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('validation-worker must run as a worker thread');
@@ -13,7 +13,8 @@ const pipeline = new ValidationPipeline(workerData as WorkerSetup);
 pipeline.warmUp();
 
 port.on('message', (job: ValidationJob) => {
-  const results = job.items.map((item) => pipeline.validate(item.resource, item.options));
+  const items = JSON.parse(job.items) as ValidationItem[];
+  const results = items.map((item) => pipeline.validate(item.resource, item.options));
   port.postMessage({ kind: 'done', id: job.id, results } satisfies JobDone);
 });
 port.postMessage({ kind: 'ready' } satisfies WorkerReady);

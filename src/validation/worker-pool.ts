@@ -92,7 +92,7 @@ export class ValidationWorkerPool {
       );
       worker.pending.set(id, job);
       worker.load += items.length;
-      worker.thread.postMessage({ id, items } satisfies ValidationJob);
+      worker.thread.postMessage({ id, items: JSON.stringify(items) } satisfies ValidationJob);
     });
   }
 

@@ -14,10 +14,14 @@ export interface ValidationItem {
   options?: ValidationOptions;
 }
 
-/** Server -> worker: validate these, in order. */
+/**
+ * Server -> worker: validate these, in order. The items travel as JSON text: for resources that
+ * came from JSON, that is about twice as fast as the structured clone postMessage would do.
+ */
 export interface ValidationJob {
   id: number;
-  items: ValidationItem[];
+  /** JSON of ValidationItem[]. */
+  items: string;
 }
 
 /** Worker -> server: the pipeline is built and warm. */
