@@ -20,16 +20,16 @@ export function requireResource(req: FhirRequest, type: string): Resource {
 
 /**
  * Runs the validation pipeline; on errors answers 422 with every issue. On success the profiles
- * the resource was checked against are recorded in meta.profile. `validated` is the outcome when
- * it is already known (FhirRequest.validated).
+ * the resource was checked against are recorded in meta.profile. `validated` is the validation
+ * already under way, if any (FhirRequest.validated).
  */
 export async function validateForWrite(
   ctx: RequestContext,
   resource: Resource,
   mode: 'create' | 'update',
-  validated?: ValidationOutcome,
+  validated?: Promise<ValidationOutcome>,
 ): Promise<Resource> {
-  const result = validated ?? (await ctx.services.validator.validate(resource, { mode }));
+  const result = await (validated ?? ctx.services.validator.validate(resource, { mode }));
   if (!result.valid) {
     throw new FhirError(422, { resourceType: 'OperationOutcome', issue: result.issues });
   }

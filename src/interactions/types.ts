@@ -27,10 +27,10 @@ export interface FhirRequest {
   /** For a create inside a transaction: the id assigned while resolving placeholders. */
   assignedId?: string;
   /**
-   * The body's validation, done before the request was dispatched (Bundle entries are validated
-   * together, outside the write lock). Valid for the body as given, up to reference rewriting.
+   * The body's validation, started before the request was dispatched (Bundle entries are validated
+   * together, from before the write lock). Valid for the body as given, up to reference rewriting.
    */
-  validated?: ValidationOutcome;
+  validated?: Promise<ValidationOutcome>;
 }
 
 export interface FhirResponse {
@@ -48,8 +48,8 @@ export interface SecurityContext {
 /** Validation as interactions need it; src/validation provides the implementation. */
 export interface ValidationPort {
   validate(resource: Resource, options?: ValidationRequest): Promise<ValidationOutcome>;
-  /** One outcome per item, in order; the implementation may check them in parallel. */
-  validateAll(items: Array<{ resource: Resource; options?: ValidationRequest }>): Promise<ValidationOutcome[]>;
+  /** One promise per item, in order; the implementation may check them in parallel, and settle early ones first. */
+  validateEach(items: Array<{ resource: Resource; options?: ValidationRequest }>): Promise<ValidationOutcome>[];
   knownProfiles(): string[];
 }
 

@@ -2,7 +2,7 @@
  * The validation pipeline's public face, in two shapes:
  * - `createResourceValidator`: the pipeline on the calling thread, synchronous; for tools and tests.
  * - `startValidationService`: what the server uses. It awaits `validate` on every create, update,
- *   patch and $validate, and `validateAll` for the entries of a Bundle; with `workers > 0` the
+ *   patch and $validate, and `validateEach` for the entries of a Bundle; with `workers > 0` the
  *   pipeline runs on that many worker threads, off the event loop.
  *
  *   const validation = startValidationService({ lenientUnknownProfiles: false, workers: 1 });
@@ -34,8 +34,8 @@ export interface ResourceValidator {
 
 export interface ValidationService {
   validate(resource: Resource, options?: ValidationOptions): Promise<ValidationResult>;
-  /** One result per item, in order; on workers the items are checked in parallel. */
-  validateAll(items: ValidationItem[]): Promise<ValidationResult[]>;
+  /** One promise per item, in order; on workers, early items settle while later ones are checked. */
+  validateEach(items: ValidationItem[]): Promise<ValidationResult>[];
   knownProfiles(): string[];
   /** Resolves once validation can answer without start-up delay; rejects if it cannot start. */
   ready: Promise<void>;
@@ -68,7 +68,7 @@ export function startValidationService(options: ResourceValidatorOptions & { wor
     const validator = createResourceValidator(options);
     return {
       validate: async (resource, validationOptions) => validator.validate(resource, validationOptions),
-      validateAll: async (items) => items.map((item) => validator.validate(item.resource, item.options)),
+      validateEach: (items) => items.map((item) => Promise.resolve(validator.validate(item.resource, item.options))),
       knownProfiles: () => validator.knownProfiles(),
       ready: Promise.resolve(),
       close: async () => undefined,
@@ -80,8 +80,8 @@ export function startValidationService(options: ResourceValidatorOptions & { wor
   });
   const profiles = mtmStructureDefinitions().map((sd) => sd.url as string);
   return {
-    validate: async (resource, validationOptions) => (await pool.validateAll([{ resource, options: validationOptions }]))[0],
-    validateAll: (items) => pool.validateAll(items),
+    validate: (resource, validationOptions) => pool.validateEach([{ resource, options: validationOptions }])[0],
+    validateEach: (items) => pool.validateEach(items),
     knownProfiles: () => profiles,
     ready: pool.ready,
     close: () => pool.close(),

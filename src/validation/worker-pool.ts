@@ -39,6 +39,9 @@ function startThread(setup: WorkerSetup): Worker {
   return new Worker(file, { workerData: setup });
 }
 
+/** Small enough that results stream back, large enough that messaging stays cheap (~1 ms of work). */
+const ITEMS_PER_JOB = 10;
+
 function workerStopped(): FhirError {
   return new FhirError(503, [issue('error', 'transient', 'The validator stopped while checking this resource; nothing was stored. Please retry.')]);
 }
@@ -62,16 +65,25 @@ export class ValidationWorkerPool {
     this.ready.catch(() => undefined);
   }
 
-  /** Validates every item; the work is shared among the workers, the results keep the items' order. */
-  async validateAll(items: ValidationItem[]): Promise<ValidationResult[]> {
-    if (items.length === 0) return [];
-    if (this.closing || this.workers.length === 0) throw workerStopped();
-    const byLoad = [...this.workers].sort((a, b) => a.load - b.load);
-    const chunks = Math.min(byLoad.length, items.length);
-    const chunkSize = Math.ceil(items.length / chunks);
-    const parts: Promise<ValidationResult[]>[] = [];
-    for (let i = 0; i < chunks; i++) parts.push(this.send(byLoad[i], items.slice(i * chunkSize, (i + 1) * chunkSize)));
-    return (await Promise.all(parts)).flat();
+  /**
+   * One promise per item, in the items' order. The items go out in jobs of a few, each to the least
+   * loaded worker, so that results arrive while later items are still being checked: a transaction
+   * can write its first entries while its last are validated.
+   */
+  validateEach(items: ValidationItem[]): Promise<ValidationResult>[] {
+    if (this.closing || this.workers.length === 0) return items.map(() => Promise.reject(workerStopped()));
+    const results: Promise<ValidationResult>[] = [];
+    for (let start = 0; start < items.length; start += ITEMS_PER_JOB) {
+      const worker = this.workers.reduce((least, w) => (w.load < least.load ? w : least));
+      const job = this.send(worker, items.slice(start, start + ITEMS_PER_JOB));
+      for (let i = start; i < Math.min(items.length, start + ITEMS_PER_JOB); i++) results.push(job.then((r) => r[i - start]));
+    }
+    return results;
+  }
+
+  /** Every item's result, in order. */
+  validateAll(items: ValidationItem[]): Promise<ValidationResult[]> {
+    return Promise.all(this.validateEach(items));
   }
 
   async close(): Promise<void> {

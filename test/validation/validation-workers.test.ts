@@ -122,7 +122,7 @@ describe('The validation worker pool', () => {
   it('keeps the order of results when a batch of items is shared among workers', async () => {
     const pool = new ValidationWorkerPool(2, setup);
     try {
-      const items = Array.from({ length: 9 }, (_, i) => ({
+      const items = Array.from({ length: 45 }, (_, i) => ({
         resource: i % 3 === 1 ? { ...statement('Patient/p-2'), status: 'taken' as MedicationStatement['status'] } : statement('Patient/p-2'),
       }));
       const results = await pool.validateAll(items);

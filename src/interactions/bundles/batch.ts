@@ -16,7 +16,7 @@ export async function processBatch(ctx: RequestContext, req: FhirRequest, bundle
       return { error };
     }
   });
-  await prevalidateEntries(ctx, read.filter((r): r is BundleRequestEntry => !('error' in r)), 'batch');
+  prevalidateEntries(ctx, read.filter((r): r is BundleRequestEntry => !('error' in r)), 'batch');
   const entries: BundleEntry[] = [];
   for (const planned of read) {
     try {

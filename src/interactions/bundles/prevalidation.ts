@@ -1,7 +1,8 @@
 /**
- * Validation of a Bundle's entries before they are processed: all together, so that validation
- * workers check them in parallel, and for a transaction before it takes the write lock, so that
- * one transaction's validation overlaps another's writes.
+ * Validation of a Bundle's entries, started before they are processed: all together, so that
+ * validation workers check them in parallel with everything else; for a transaction before it takes
+ * the write lock, so that its validation overlaps other transactions' writes and its own. Each entry
+ * waits for its own result only when it is processed.
  *
  * Only the writes whose body reaches storage as given are validated here: type-level POST (create)
  * and instance-level PUT (update). A conditional update's body and a PATCH's result are known only
@@ -17,7 +18,7 @@ import { isPlaceholder, rewriteReferences } from './references';
  * entry's placeholder fullUrl is checked as a reference to that entry's resource type, as it will
  * be once the server assigns the id.
  */
-export async function prevalidateEntries(ctx: RequestContext, entries: BundleRequestEntry[], kind: 'batch' | 'transaction'): Promise<void> {
+export function prevalidateEntries(ctx: RequestContext, entries: BundleRequestEntry[], kind: 'batch' | 'transaction'): void {
   const placeholders = kind === 'transaction' ? placeholderTargets(entries) : new Map<string, string>();
   const chosen: BundleRequestEntry[] = [];
   const items: Array<{ resource: Resource; options: ValidationRequest }> = [];
@@ -29,8 +30,10 @@ export async function prevalidateEntries(ctx: RequestContext, entries: BundleReq
     chosen.push(entry);
     items.push({ resource: rewriteReferences(body, placeholders), options: { mode } });
   }
-  const outcomes = await ctx.services.validator.validateAll(items);
+  const outcomes = ctx.services.validator.validateEach(items);
   chosen.forEach((entry, i) => {
+    // A transaction that fails early never awaits its later entries: their failures are not news.
+    outcomes[i].catch(() => undefined);
     entry.request.validated = outcomes[i];
   });
 }

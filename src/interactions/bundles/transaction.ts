@@ -1,7 +1,7 @@
 /**
  * transaction: all entries succeed together or nothing is kept (http.html#transaction). First,
- * outside the write lock, the entries are read and their bodies validated. Then, inside one
- * storage transaction, we assign every new resource its id, resolve placeholder and conditional
+ * outside the write lock, the entries are read and the validation of their bodies is started.
+ * Then, inside one storage transaction, we assign every new resource its id, resolve placeholder and conditional
  * references, rewrite the references, then process DELETE, POST, PUT/PATCH and GET in that order.
  */
 import { randomUUID } from 'node:crypto';
@@ -23,17 +23,17 @@ export async function processTransaction(
   bundle: Bundle,
   dispatch: Dispatch,
 ): Promise<FhirResponse> {
-  const entries = await prepareTransaction(ctx, req, bundle);
+  const entries = prepareTransaction(ctx, req, bundle);
   // The storage engine may run this more than once (MongoDB retries transient conflicts), so it
   // derives everything afresh from the entries and mutates nothing it was given.
   return ctx.services.repository.engine.withTransaction((session) => runTransaction(ctx, entries, dispatch, session));
 }
 
-/** What can be done before the write lock: reading the entries, and validating their bodies. */
-export async function prepareTransaction(ctx: RequestContext, req: FhirRequest, bundle: Bundle): Promise<readonly BundleRequestEntry[]> {
+/** What can be done before the write lock: reading the entries, and starting their validation. */
+export function prepareTransaction(ctx: RequestContext, req: FhirRequest, bundle: Bundle): readonly BundleRequestEntry[] {
   const entries = (bundle.entry ?? []).map((entry, index) => readEntry(ctx, entry, index, req));
   assertDistinctFullUrls(entries);
-  await prevalidateEntries(ctx, entries, 'transaction');
+  prevalidateEntries(ctx, entries, 'transaction');
   return entries;
 }
 

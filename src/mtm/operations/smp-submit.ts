@@ -40,7 +40,7 @@ export const smpSubmit: OperationHandler = {
       throw badRequest('smp-medication-data must be a Bundle of type transaction', 'Parameters.parameter[smp-medication-data]');
     }
     const engine = ctx.services.repository.engine;
-    const entries = await prepareTransaction(ctx, { ...req, segments: [], body: data, bodyKind: 'resource' }, data);
+    const entries = prepareTransaction(ctx, { ...req, segments: [], body: data, bodyKind: 'resource' }, data);
     const result = await engine.withTransaction(async (session) => {
       const response = await runTransaction(ctx, entries, dispatch, session);
       const reconciliations: DischargeReconciliation[] = [];
