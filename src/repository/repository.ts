@@ -3,7 +3,6 @@
  * meta.versionId and meta.lastUpdated, keeps every version in history, and makes each write a
  * compare-and-set on the version it read, so two writers of version n cannot both succeed.
  */
-import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import {
   HISTORY_COLLECTION,
@@ -15,6 +14,7 @@ import {
 import type { DocumentCollection, Filter, IndexSpec, SortSpec, StorageEngine, StorageSession } from '../storage/port';
 import { DuplicateKeyError } from '../storage/port';
 import { conflict, gone, notFound, preconditionFailed } from '../fhir/outcome';
+import { newResourceId } from './resource-ids';
 
 /** Computes what a resource is searched and sorted by; supplied by the search layer. */
 export interface SearchIndexer {
@@ -122,7 +122,7 @@ export class ResourceRepository {
   }
 
   async create(resource: Resource, options: WriteOptions = {}): Promise<WriteResult> {
-    const id = options.id ?? randomUUID();
+    const id = options.id ?? newResourceId();
     return this.inSession(options.session, async (session) => {
       const stored = this.stamp(resource, id, 1, this.now());
       await this.writeNew(stored, 1, options.method ?? 'POST', session);

@@ -4,8 +4,8 @@
  * Then, inside one storage transaction, we assign every new resource its id, resolve placeholder and conditional
  * references, rewrite the references, then process DELETE, POST, PUT/PATCH and GET in that order.
  */
-import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { newResourceId } from '../../repository/resource-ids';
 import type { StorageSession } from '../../storage/port';
 import { findMatches, parseQueryString } from '../conditional';
 import type { FhirRequest, FhirResponse, RequestContext } from '../types';
@@ -81,7 +81,7 @@ async function identify(
   const request: FhirRequest = { ...entry.request, segments: [...entry.request.segments] };
   const [type] = request.segments;
   if (entry.method === 'POST' && request.segments.length === 1) {
-    let id: string = randomUUID();
+    let id: string = newResourceId();
     const condition = request.headers['if-none-exist'];
     if (condition) {
       const matches = await findMatches(ctx, type, parseQueryString(condition), 2, session);
@@ -95,7 +95,7 @@ async function identify(
     const matches = await findMatches(ctx, type, request.query, 2, session);
     if (matches.length > 1) throw entryError(entry.index, 412, `the conditional update matches ${matches.length} ${type} resources`);
     const body = request.body as Resource;
-    const id = (matches[0]?.id ?? body.id ?? randomUUID()) as string;
+    const id = (matches[0]?.id ?? body.id ?? newResourceId()) as string;
     request.segments = [type, id];
     request.query = [];
     request.body = { ...body, id };
