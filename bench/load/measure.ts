@@ -179,13 +179,17 @@ export async function settle(base: string, request: BenchRequest, budgetMs = 120
 
 /**
  * Preflight: decides whether, and how, the workload can be measured on this server. A first request
- * may pay for lazy initialisation, so a fast-enough second one overrides a slow first one.
+ * may pay for lazy initialisation, or land on a pause (a checkpoint or a major GC after the previous
+ * write workload), so up to two more attempts may override a slow first one. Writes are repeated
+ * too: every write workload creates new resources, so a repeated request conflicts with nothing.
  */
 export async function preflight(base: string, workload: Workload, options: MeasureOptions): Promise<Preflight> {
-  const first = await once(base, workload.requests[0], options.timeoutSec * 1000);
-  if (first.ms <= options.slowMs || !workload.expect.includes(first.status) || workload.resourcesPerRequest > 0) return first;
-  const second = await once(base, workload.requests[0], options.timeoutSec * 1000);
-  return second.ms < first.ms && second.status === first.status ? second : first;
+  let best = await once(base, workload.requests[0], options.timeoutSec * 1000);
+  for (let attempt = 1; attempt < 3 && best.ms > options.slowMs && workload.expect.includes(best.status); attempt++) {
+    const again = await once(base, workload.requests[0], options.timeoutSec * 1000);
+    if (again.ms < best.ms && again.status === best.status) best = again;
+  }
+  return best;
 }
 
 /** One measured repetition (after the preflight said the endpoint works). */
