@@ -81,11 +81,6 @@ export class ValidationWorkerPool {
     return results;
   }
 
-  /** Every item's result, in order. */
-  validateAll(items: ValidationItem[]): Promise<ValidationResult[]> {
-    return Promise.all(this.validateEach(items));
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.workers.map((w) => w.thread.terminate()));

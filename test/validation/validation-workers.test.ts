@@ -86,6 +86,9 @@ describe('Validation on worker threads', () => {
   });
 });
 
+/** Every item's result, in order, or the first failure. */
+const validateAll = (pool: ValidationWorkerPool, items: Parameters<ValidationWorkerPool['validateEach']>[0]) => Promise.all(pool.validateEach(items));
+
 describe('The validation worker pool', () => {
   const setup = { lenientUnknownProfiles: false, requiredProfiles: DEFAULT_REQUIRED_PROFILES };
 
@@ -96,10 +99,10 @@ describe('The validation worker pool', () => {
       // Fault injection: the only way to kill a worker from outside is to reach for its thread.
       const [worker] = (pool as unknown as { workers: Array<{ thread: { terminate(): Promise<number> } }> }).workers;
       // Enough work that the worker is still busy when it is stopped.
-      const inFlight = pool.validateAll(Array.from({ length: 3000 }, () => ({ resource: statement('Patient/p-1') })));
+      const inFlight = validateAll(pool, Array.from({ length: 3000 }, () => ({ resource: statement('Patient/p-1') })));
       await worker.thread.terminate();
       await assert.rejects(inFlight, (error: { status?: number }) => error.status === 503);
-      const [after] = await pool.validateAll([{ resource: statement('Patient/p-1') }]);
+      const [after] = await validateAll(pool, [{ resource: statement('Patient/p-1') }]);
       assert.equal(after.valid, true, JSON.stringify(after.issues));
     } finally {
       await pool.close();
@@ -110,9 +113,9 @@ describe('The validation worker pool', () => {
     const pool = new ValidationWorkerPool(1, setup, 50);
     try {
       await pool.ready;
-      const slow = pool.validateAll(Array.from({ length: 3000 }, () => ({ resource: statement('Patient/p-3') })));
+      const slow = validateAll(pool, Array.from({ length: 3000 }, () => ({ resource: statement('Patient/p-3') })));
       await assert.rejects(slow, (error: { status?: number }) => error.status === 503);
-      const [after] = await pool.validateAll([{ resource: statement('Patient/p-3') }]);
+      const [after] = await validateAll(pool, [{ resource: statement('Patient/p-3') }]);
       assert.equal(after.valid, true, JSON.stringify(after.issues));
     } finally {
       await pool.close();
@@ -125,7 +128,7 @@ describe('The validation worker pool', () => {
       const items = Array.from({ length: 45 }, (_, i) => ({
         resource: i % 3 === 1 ? { ...statement('Patient/p-2'), status: 'taken' as MedicationStatement['status'] } : statement('Patient/p-2'),
       }));
-      const results = await pool.validateAll(items);
+      const results = await validateAll(pool, items);
       assert.deepEqual(results.map((r) => r.valid), items.map((_, i) => i % 3 !== 1));
     } finally {
       await pool.close();

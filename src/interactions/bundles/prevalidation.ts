@@ -25,10 +25,12 @@ export function prevalidateEntries(ctx: RequestContext, entries: BundleRequestEn
   for (const entry of entries) {
     const mode = validationMode(entry);
     if (!mode) continue;
-    const { id: _assignedLater, ...withoutId } = entry.request.body as Resource;
-    const body = mode === 'create' ? (withoutId as Resource) : (entry.request.body as Resource);
+    const body = entry.request.body as Resource;
+    // A create ignores the client's id, as create() does.
+    const { id: _ignored, ...withoutId } = body;
+    const checked = mode === 'create' ? (withoutId as Resource) : body;
     chosen.push(entry);
-    items.push({ resource: rewriteReferences(body, placeholders), options: { mode } });
+    items.push({ resource: rewriteReferences(checked, placeholders), options: { mode } });
   }
   const outcomes = ctx.services.validator.validateEach(items);
   chosen.forEach((entry, i) => {

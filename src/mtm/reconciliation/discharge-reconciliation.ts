@@ -5,8 +5,8 @@
  * post-discharge review Task for the pharmacist when anything changed. All in the caller's transaction.
  */
 import type { List, ListEntry, Resource, Task } from '@medplum/fhirtypes';
-import { FhirError } from '../../fhir/outcome';
 import { findMatches } from '../../interactions/conditional';
+import { validateForWrite } from '../../interactions/resource-body';
 import type { RequestContext } from '../../interactions/types';
 import type { StorageSession } from '../../storage/port';
 import { CURRENT_LIST_CODES, ITEM_FLAGS, LIST_ITEM_FLAG, tokenSearch } from '../medication-lists';
@@ -30,10 +30,7 @@ function flag(outcome: ReconciledItem['outcome']) {
 
 /** Validates a server-made change like any client write, then stores it in the transaction. */
 async function store(ctx: RequestContext, resource: Resource, session: StorageSession): Promise<Resource> {
-  const result = await ctx.services.validator.validate(resource, { mode: resource.id ? 'update' : 'create' });
-  if (!result.valid) throw new FhirError(422, { resourceType: 'OperationOutcome', issue: result.issues });
-  const profiles = [...new Set([...(resource.meta?.profile ?? []), ...result.appliedProfiles])];
-  const withProfiles = profiles.length ? ({ ...resource, meta: { ...resource.meta, profile: profiles } } as Resource) : resource;
+  const withProfiles = await validateForWrite(ctx, resource, resource.id ? 'update' : 'create');
   const repository = ctx.services.repository;
   if (withProfiles.id) return (await repository.update(withProfiles as Resource & { id: string }, { session })).resource;
   return (await repository.create(withProfiles, { session })).resource;
