@@ -8,7 +8,7 @@ import type { ServerConfig } from './config';
 import { resourceTypes } from './fhir/definitions';
 import { createApp } from './http/app';
 import { OperationRegistry } from './interactions/operations/registry';
-import type { Services } from './interactions/types';
+import { OPEN_ACCESS, type Services } from './interactions/types';
 import { validateOperation } from './interactions/operations/validate';
 import { startValidationService } from './validation';
 import { createLogger, type Logger } from './logger';
@@ -43,6 +43,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     repository,
     validator,
     operations: new OperationRegistry(),
+    access: OPEN_ACCESS,
     profileTypes: mtmProfileTypes(),
     search: createSearchService(repository, searchIndex, config.search),
   };

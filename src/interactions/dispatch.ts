@@ -120,6 +120,9 @@ async function operation(
   if (req.method !== 'POST' && !(req.method === 'GET' && handler.allowGet)) {
     throw notAllowed(req.method, segment, handler.allowGet ? ['GET', 'POST'] : ['POST']);
   }
+  for (const { resourceType: scopeType, permission } of handler.scopes) {
+    ctx.services.access.requireScope(ctx.security, scopeType, permission);
+  }
   const input = operationInput(req);
   return handler.invoke({ ctx, req, level, resourceType, id, ...input });
 }

@@ -41,8 +41,39 @@ export interface FhirResponse {
 
 /** Who is calling, and with which SMART scopes (DESIGN.md decision 7). */
 export interface SecurityContext {
+  /** The client id (or "anonymous" when the server runs open). */
   principal: string;
   scopes: string[];
+  /** A Group-bound client ("Group/{id}") sees and writes only its members' patient compartments. */
+  group?: string;
+  /** The caller's network address, for the audit trail. */
+  address?: string;
+}
+
+/** One letter of a SMART v2 scope: create, read, update, delete, search. */
+export type ScopePermission = 'c' | 'r' | 'u' | 'd' | 's';
+
+/** A scope an operation needs, declared when it registers: e.g. { resourceType: 'Task', permission: 'r' }. */
+export interface ScopeRequirement {
+  /** A resource type, or '*' for "every type" (system/*.x). */
+  resourceType: string;
+  permission: ScopePermission;
+}
+
+/**
+ * The one access policy (DESIGN.md decision 7) as interactions, search and operations ask it;
+ * src/auth provides the implementation. No other code decides access.
+ */
+export interface AccessPolicyPort {
+  /** Throws a FhirError 403 unless the caller's scopes grant `permission` on `resourceType`. */
+  requireScope(security: SecurityContext, resourceType: string, permission: ScopePermission): void;
+  /**
+   * Whether the caller may `permission` this stored resource: its scopes (granular scope filters
+   * included) and, for a Group-bound caller, the Group's patient compartments.
+   */
+  mayAccess(security: SecurityContext, resource: Resource, permission: ScopePermission): Promise<boolean>;
+  /** The ids of the patients a Group-bound caller is restricted to; undefined when unrestricted. */
+  patientIds(security: SecurityContext): Promise<ReadonlySet<string> | undefined>;
 }
 
 /** Validation as interactions need it; src/validation provides the implementation. */
@@ -89,6 +120,7 @@ export interface Services {
   validator: ValidationPort;
   search?: SearchPort;
   operations: OperationRegistry;
+  access: AccessPolicyPort;
   /** Canonical URL of each profile we ship, with the resource type it constrains. */
   profileTypes: ReadonlyMap<string, string>;
 }
@@ -102,3 +134,10 @@ export interface RequestContext {
 
 /** Until authentication lands, every caller is anonymous with every scope; this is the one place. */
 export const ANONYMOUS: SecurityContext = { principal: 'anonymous', scopes: ['system/*.*', 'user/*.*'] };
+
+/** The policy of a server that runs open (no client registered): everything is allowed. */
+export const OPEN_ACCESS: AccessPolicyPort = {
+  requireScope: () => undefined,
+  mayAccess: async () => true,
+  patientIds: async () => undefined,
+};

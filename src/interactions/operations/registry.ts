@@ -4,7 +4,7 @@
  */
 import type { Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
 import { badRequest } from '../../fhir/outcome';
-import type { FhirRequest, FhirResponse, RequestContext } from '../types';
+import type { FhirRequest, FhirResponse, RequestContext, ScopeRequirement } from '../types';
 
 export type OperationLevel = 'system' | 'type' | 'instance';
 
@@ -30,6 +30,11 @@ export interface OperationHandler {
   resourceTypes?: string[];
   /** Whether GET may invoke it (only operations that change nothing). */
   allowGet: boolean;
+  /**
+   * The SMART scopes a caller needs (DESIGN.md decision 7), checked by the dispatcher before
+   * invoke. What the operation then reads or writes, it still filters through the access policy.
+   */
+  scopes: ScopeRequirement[];
   invoke(invocation: OperationInvocation): Promise<FhirResponse>;
 }
 

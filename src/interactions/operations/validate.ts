@@ -37,6 +37,8 @@ export const validateOperation: OperationHandler = {
   definition: VALIDATE_DEFINITION,
   levels: ['type', 'instance'],
   allowGet: false,
+  // Validating a body touches no stored data; the instance level's read of the stored resource is the policy's to check.
+  scopes: [],
   async invoke({ ctx, parameters, resource: bodyResource, resourceType, id, level }) {
     const mode = modeOf(parameters);
     const profile = stringParameter(parameters, 'profile');

@@ -17,6 +17,10 @@ export const reconcile: OperationHandler = {
   levels: ['instance'],
   resourceTypes: ['List'],
   allowGet: true,
+  scopes: [
+    { resourceType: 'List', permission: 'r' },
+    { resourceType: 'MedicationStatement', permission: 'r' },
+  ],
   async invoke({ ctx, id, parameters }) {
     const against = parameterValue(parameters, 'against');
     const reference = against?.valueReference?.reference ?? against?.valueString;

@@ -48,6 +48,10 @@ export const smpQuery: OperationHandler = {
   definition: SMP_QUERY_DEFINITION,
   levels: ['system'],
   allowGet: false,
+  scopes: [
+    { resourceType: 'List', permission: 's' },
+    { resourceType: 'MedicationStatement', permission: 'r' },
+  ],
   async invoke({ ctx, parameters }) {
     const patientInput = parameterValue(parameters, 'patient')?.resource as Patient | undefined;
     if (patientInput?.resourceType !== 'Patient') throw badRequest('The patient parameter must carry a Patient resource', 'patient');

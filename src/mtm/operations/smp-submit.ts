@@ -34,6 +34,12 @@ export const smpSubmit: OperationHandler = {
   definition: SMP_SUBMIT_DEFINITION,
   levels: ['system'],
   allowGet: false,
+  scopes: [
+    { resourceType: 'List', permission: 'c' },
+    { resourceType: 'List', permission: 'u' },
+    { resourceType: 'MedicationStatement', permission: 'c' },
+    { resourceType: 'MedicationStatement', permission: 'u' },
+  ],
   async invoke({ ctx, req, parameters }) {
     const data = parameterValue(parameters, 'smp-medication-data')?.resource as Bundle | undefined;
     if (!data || data.resourceType !== 'Bundle' || data.type !== 'transaction') {
