@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const target = option('resources', 100_000);
   const requests = option('requests', 400);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-measure-search-'));
-  const server = await buildServer(testConfig({ dataDir }));
+  const server = await buildServer(testConfig({ dataDir, simulatedRoundTrips: false }));
   const repository = server.services.repository;
 
   const started = Date.now();

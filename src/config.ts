@@ -29,6 +29,11 @@ export interface ServerConfig {
   maxConditionalDeletes: number;
   /** Most entries accepted in one batch or transaction Bundle. */
   maxBundleEntries: number;
+  /**
+   * Test seam: every storage operation first yields to the event loop, as a MongoDB round trip does,
+   * so that concurrency tests on the embedded engine see requests overlap. Never set in production.
+   */
+  simulatedRoundTrips: boolean;
   validation: {
     /** When true, a meta.profile we do not know is a warning instead of a 422. */
     lenientUnknownProfiles: boolean;
@@ -90,6 +95,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     },
     maxConditionalDeletes: integer(env, 'MAX_CONDITIONAL_DELETES', 100, 1),
     maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10000, 1),
+    simulatedRoundTrips: bool(env, 'STORAGE_SIMULATED_ROUND_TRIPS', false),
     validation: {
       lenientUnknownProfiles: bool(env, 'VALIDATION_LENIENT_UNKNOWN_PROFILES', false),
       // One core stays with the event loop; beyond four, validation is rarely what limits a write.
@@ -100,8 +106,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
 
 /**
  * A configuration for tests and tools: the defaults, with overrides, except that validation runs
- * on the event loop (a worker per test server would only add start-up time).
+ * on the event loop (a worker per test server would only add start-up time) and storage operations
+ * yield to the event loop as MongoDB's round trips do, so concurrent requests really interleave.
  */
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
-  return { ...loadConfig({ LOG_LEVEL: 'silent', VALIDATION_WORKERS: '0' }), ...overrides };
+  return { ...loadConfig({ LOG_LEVEL: 'silent', VALIDATION_WORKERS: '0', STORAGE_SIMULATED_ROUND_TRIPS: 'true' }), ...overrides };
 }

@@ -4,8 +4,14 @@ import { EmbeddedEngine } from './embedded/embedded-engine';
 import { MongoEngine } from './mongodb/mongodb-engine';
 import type { StorageEngine } from './port';
 import { HISTORY_COLLECTION, HISTORY_LAYOUT } from './collections';
+import { withSimulatedRoundTrips } from './round-trips';
 
 export async function openStorageEngine(config: ServerConfig): Promise<StorageEngine> {
+  const engine = await openEngine(config);
+  return config.simulatedRoundTrips ? withSimulatedRoundTrips(engine) : engine;
+}
+
+async function openEngine(config: ServerConfig): Promise<StorageEngine> {
   if (config.mongodbUri) return MongoEngine.connect(config.mongodbUri, config.mongodbDatabase);
   return new EmbeddedEngine({
     dataDir: config.dataDir,

@@ -11,7 +11,9 @@ function newPatient(mrn: string, family = 'Okonkwo'): Patient {
 describe('Conditional create, update and delete', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ maxConditionalDeletes: 2 });
+    // Storage yields between operations as MongoDB does, so concurrent "search, then write" requests
+    // really overlap: without the transaction around them, the concurrency tests below fail.
+    t = await startTestServer({ maxConditionalDeletes: 2, simulatedRoundTrips: true });
     await loadMtmRecords(t);
   });
   after(async () => t.close());
