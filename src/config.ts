@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
+export type LogFormat = 'json' | 'pretty';
 
 export interface ServerConfig {
   port: number;
@@ -17,6 +18,12 @@ export interface ServerConfig {
   mongodbUri?: string;
   mongodbDatabase: string;
   logLevel: LogLevel;
+  /** JSON lines for machines (default), or pino-pretty's coloured lines for a person at a terminal. */
+  logFormat: LogFormat;
+  /** Port of the Prometheus /metrics listener, kept apart from the API; 0 turns it off. */
+  metricsPort: number;
+  /** Interface the metrics listener binds to; loopback unless a scraper elsewhere needs it. */
+  metricsHost: string;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
   /** sqlite `synchronous` pragma for the embedded engine: NORMAL survives a process kill, FULL a power cut. */
@@ -75,6 +82,10 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new Error(`Configuration LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }
+  const logFormat = (env.LOG_FORMAT ?? 'json').toLowerCase();
+  if (logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new Error(`Configuration LOG_FORMAT must be json or pretty, got "${env.LOG_FORMAT}"`);
+  }
   const synchronous = (env.EMBEDDED_SYNCHRONOUS ?? 'NORMAL').toUpperCase();
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
     throw new Error(`Configuration EMBEDDED_SYNCHRONOUS must be NORMAL or FULL, got "${env.EMBEDDED_SYNCHRONOUS}"`);
@@ -87,6 +98,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     mongodbUri: env.MONGODB_URI || undefined,
     mongodbDatabase: env.MONGODB_DATABASE ?? 'mtm',
     logLevel,
+    logFormat,
+    metricsPort: integer(env, 'METRICS_PORT', 9464),
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 16 * 1024 * 1024, 1),
     embeddedSynchronous: synchronous,
     search: {

@@ -1,26 +1,54 @@
-/** A minimal levelled logger writing one line per event to stderr/stdout. */
-import type { LogLevel } from './config';
+/**
+ * Structured JSON logs with pino: one object per line, ready for a log shipper. Callers pass a
+ * message and, where it helps an operator, fields; they never pass patient data (bodies, query
+ * values, resource contents), which is why the interface takes no free-form objects from requests.
+ */
+import pino, { type DestinationStream } from 'pino';
+import type { LogFormat, LogLevel } from './config';
 
-const ORDER: Record<LogLevel, number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
+/** Fields of an event: ids, counts, durations, names. Never resource content or query values. */
+export type LogFields = Record<string, string | number | boolean | undefined>;
 
 export interface Logger {
-  error(message: string, error?: unknown): void;
-  warn(message: string): void;
-  info(message: string): void;
-  debug(message: string): void;
+  error(message: string, error?: unknown, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields): void;
 }
 
-export function createLogger(level: LogLevel): Logger {
-  const enabled = (l: LogLevel) => ORDER[l] <= ORDER[level];
-  const line = (l: LogLevel, message: string) => `${new Date().toISOString()} ${l.toUpperCase()} ${message}`;
-  return {
-    error: (message, error) => {
-      if (!enabled('error')) return;
-      const detail = error instanceof Error ? `: ${error.stack ?? error.message}` : error !== undefined ? `: ${String(error)}` : '';
-      console.error(line('error', message + detail));
+export interface LoggerOptions {
+  format?: LogFormat;
+  /** Where lines go; stdout by default. Tests pass a stream to read what was logged. */
+  destination?: DestinationStream;
+}
+
+function prettyStream(): DestinationStream | undefined {
+  try {
+    // pino-pretty is a development dependency: a production install without it falls back to JSON.
+    const pretty = require('pino-pretty') as (options: object) => DestinationStream;
+    return pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  } catch {
+    return undefined;
+  }
+}
+
+export function createLogger(level: LogLevel, options: LoggerOptions = {}): Logger {
+  const pretty = options.format === 'pretty' && !options.destination ? prettyStream() : undefined;
+  const base = pino(
+    {
+      level,
+      base: { service: 'mtm-fhir-server' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
     },
-    warn: (message) => enabled('warn') && console.warn(line('warn', message)),
-    info: (message) => enabled('info') && console.log(line('info', message)),
-    debug: (message) => enabled('debug') && console.log(line('debug', message)),
+    // Synchronous stdout: no line is lost when the process exits right after logging.
+    options.destination ?? pretty ?? pino.destination(1),
+  );
+  if (options.format === 'pretty' && !pretty) base.warn('LOG_FORMAT=pretty needs the pino-pretty package; logging JSON');
+  return {
+    error: (message, error, fields) => base.error({ ...fields, err: error }, message),
+    warn: (message, fields) => base.warn(fields ?? {}, message),
+    info: (message, fields) => base.info(fields ?? {}, message),
+    debug: (message, fields) => base.debug(fields ?? {}, message),
   };
 }

@@ -1,27 +1,40 @@
 /** Entry point: `npm start`. */
 import { loadConfig } from './config';
 import { createLogger } from './logger';
-import { buildServer, listen } from './server';
+import { buildServer, listen, listenMetrics } from './server';
 
 async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { format: config.logFormat });
   const server = await buildServer(config, logger);
   const http = await listen(server, config.port);
+  const metricsHttp = config.metricsPort > 0 ? await listenMetrics(server, config.metricsPort, config.metricsHost) : undefined;
   const address = http.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const engine = server.services.repository.engine.kind;
   const where = engine === 'embedded' ? `embedded storage in ${config.dataDir}` : 'MongoDB storage';
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  logger.info(`MTM FHIR server listening on http://localhost:${port}${config.basePath} (${where}); ready in ${ms.toFixed(0)} ms`);
+  logger.info(`MTM FHIR server listening on http://localhost:${port}${config.basePath} (${where}); ready in ${ms.toFixed(0)} ms`, {
+    event: 'start',
+    port,
+    engine,
+    startupMs: Math.round(ms),
+    metrics: metricsHttp ? `http://${config.metricsHost}:${config.metricsPort}/metrics` : 'off',
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info(`${signal} received, shutting down`);
-    http.close(() => void server.close().then(() => process.exit(0)));
+    logger.info(`${signal} received, shutting down`, { event: 'shutdown', signal });
+    metricsHttp?.close();
+    http.close(() =>
+      void server.close().then(() => {
+        logger.info('Stopped', { event: 'stopped' });
+        process.exit(0);
+      }),
+    );
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -7,6 +7,11 @@ import type express from 'express';
 import type { ServerConfig } from './config';
 import { resourceTypes } from './fhir/definitions';
 import { createApp } from './http/app';
+import { createMetricsApp } from './http/operations-endpoints';
+import { instrumentEngine, instrumentValidator } from './ops/instrument';
+import { ServerMetrics } from './ops/metrics';
+import { Readiness, settledCheck } from './ops/readiness';
+import { countStoredResources, probeStorage } from './ops/storage-checks';
 import { OperationRegistry } from './interactions/operations/registry';
 import { OPEN_ACCESS, type Services } from './interactions/types';
 import { validateOperation } from './interactions/operations/validate';
@@ -21,23 +26,36 @@ import { openStorageEngine } from './storage/open-engine';
 
 export interface FhirServer {
   app: express.Express;
+  /** The Prometheus endpoint, to be served on its own port (METRICS_PORT). */
+  metricsApp: express.Express;
   services: Services;
   logger: Logger;
+  metrics: ServerMetrics;
+  readiness: Readiness;
   close(): Promise<void>;
 }
 
-export async function buildServer(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<FhirServer> {
+export async function buildServer(config: ServerConfig, logger: Logger = createLogger(config.logLevel, { format: config.logFormat })): Promise<FhirServer> {
+  const metrics = new ServerMetrics();
   // The validation workers build and warm their pipelines while storage loads.
-  const validator = startValidationService({ lenientUnknownProfiles: config.validation.lenientUnknownProfiles, workers: config.validation.workers });
-  const engine = await openStorageEngine(config).catch(async (error: unknown) => {
+  const validator = instrumentValidator(
+    startValidationService({
+      lenientUnknownProfiles: config.validation.lenientUnknownProfiles,
+      workers: config.validation.workers,
+      onWorkerReplaced: (exitCode) => logger.warn('A validation worker stopped and was replaced', { event: 'validation-worker-replaced', exitCode }),
+    }),
+    metrics,
+  );
+  const opened = await openStorageEngine(config).catch(async (error: unknown) => {
     await validator.close();
     throw error;
   });
+  const engine = instrumentEngine(opened, metrics, (error) => logger.error('A storage transaction failed', error, { event: 'storage-error' }));
   const searchIndex = createSearchIndex(mtmSearchParameters());
   const repository = new ResourceRepository(engine, searchIndex.indexer);
   await repository.init(resourceTypes());
   const reindexed = await reindexStale(repository, searchIndex.indexer, resourceTypes());
-  if (reindexed) logger.info(`Re-indexed the search values of ${reindexed} stored resources`);
+  if (reindexed) logger.info(`Re-indexed the search values of ${reindexed} stored resources`, { event: 'reindex', resources: reindexed });
   const services: Services = {
     config,
     repository,
@@ -51,17 +69,28 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   registerMtmOperations(services.operations);
   await seedConformanceResources(repository, loadConformanceResources());
   await validator.ready;
-  const app = createApp(services, logger);
+  metrics.countStoredWith(() => countStoredResources(repository, resourceTypes()));
+  const readiness = new Readiness()
+    .add('storage', () => probeStorage(engine))
+    .add('validation', settledCheck(validator.ready, 'validation workers'));
+  const app = createApp(services, logger, { metrics, readiness });
   const close = async () => {
     await validator.close();
     await engine.close();
   };
-  return { app, services, logger, close };
+  return { app, metricsApp: createMetricsApp(metrics), services, logger, metrics, readiness, close };
 }
 
 /** Starts listening; resolves once the port is bound. */
 export function listen(server: FhirServer, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const http = server.app.listen(port, (error?: Error) => (error ? reject(error) : resolve(http)));
+  });
+}
+
+/** Starts the Prometheus listener on its own port and interface; resolves once it is bound. */
+export function listenMetrics(server: FhirServer, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const http = server.metricsApp.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(http)));
   });
 }

@@ -8,8 +8,12 @@ import { badRequest, FhirError, isFhirError, notFound, outcome, issue, payloadTo
 import { dispatch } from '../interactions/dispatch';
 import { ANONYMOUS, type FhirRequest, type RequestContext, type Services } from '../interactions/types';
 import type { Logger } from '../logger';
+import type { ServerMetrics } from '../ops/metrics';
+import type { Readiness } from '../ops/readiness';
 import { bodyKindOf, parseJsonBody } from './body';
 import { negotiate, type ResponseFormat } from './negotiation';
+import { healthRouter } from './operations-endpoints';
+import { requestLog } from './request-log';
 
 const DEFAULT_FORMAT: ResponseFormat = { contentType: 'application/fhir+json', pretty: false };
 
@@ -86,23 +90,27 @@ function toFhirRequest(req: Request, query: Array<[string, string]>): FhirReques
   return fhirRequest;
 }
 
-export function createApp(services: Services, logger: Logger): express.Express {
+export interface Observability {
+  metrics: ServerMetrics;
+  readiness: Readiness;
+}
+
+/** Unexpected errors are logged by route, never by URL: ids and query values can identify a patient. */
+function logUnexpected(logger: Logger, req: Request, res: Response, error: unknown): void {
+  logger.error('Unexpected error', error, { event: 'unexpected-error', requestId: res.locals.requestId as string | undefined, method: req.method });
+}
+
+export function createApp(services: Services, logger: Logger, observability: Observability): express.Express {
   const { config } = services;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(healthRouter(observability.readiness));
 
   const fhir = express.Router();
+  fhir.use(requestLog(logger, observability.metrics));
   fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
-  // The access log is debug-level: without debug, no per-request listener at all (it showed in profiles).
-  const accessLog = config.logLevel === 'debug';
   fhir.use(async (req: Request, res: Response) => {
-    if (accessLog) {
-      const started = process.hrtime.bigint();
-      res.on('finish', () => {
-        logger.debug(`${req.method} ${req.originalUrl} ${res.statusCode} ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`);
-      });
-    }
     let format = DEFAULT_FORMAT;
     try {
       const query = queryPairs(req.originalUrl);
@@ -110,11 +118,12 @@ export function createApp(services: Services, logger: Logger): express.Express {
       format = negotiate(param('_format'), req.get('accept'), param('_pretty'));
       const baseUrl = config.publicBaseUrl ?? `${req.protocol}://${req.get('host')}${config.basePath}`;
       const ctx: RequestContext = { services, baseUrl, security: ANONYMOUS };
+      res.locals.principal = ctx.security.principal;
       const response = await dispatch(ctx, toFhirRequest(req, query));
       send(res, response.status, response.body, response.headers, format);
     } catch (error) {
       if (isFhirError(error)) return sendError(res, error, format);
-      logger.error(`Unexpected error on ${req.method} ${req.originalUrl}`, error);
+      logUnexpected(logger, req, res, error);
       sendError(res, new FhirError(500, [issue('fatal', 'exception', 'Internal server error; the incident has been logged')]), format);
     }
   });
@@ -127,7 +136,7 @@ export function createApp(services: Services, logger: Logger): express.Express {
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const mapped = isFhirError(error) ? error : bodyParserError(error, config.maxBodyBytes);
     if (mapped) return sendError(res, mapped, DEFAULT_FORMAT);
-    logger.error(`Unexpected error on ${req.method} ${req.originalUrl}`, error);
+    logUnexpected(logger, req, res, error);
     send(res, 500, outcome([issue('fatal', 'exception', 'Internal server error; the incident has been logged')]), {}, DEFAULT_FORMAT);
   });
   return app;

@@ -63,7 +63,13 @@ export function createResourceValidator(options: ResourceValidatorOptions): Reso
   };
 }
 
-export function startValidationService(options: ResourceValidatorOptions & { workers: number }): ValidationService {
+export interface ValidationServiceOptions extends ResourceValidatorOptions {
+  workers: number;
+  /** Told when a validation worker died and was replaced, with its exit code. */
+  onWorkerReplaced?: (exitCode: number) => void;
+}
+
+export function startValidationService(options: ValidationServiceOptions): ValidationService {
   if (options.workers === 0) {
     const validator = createResourceValidator(options);
     return {
@@ -74,10 +80,15 @@ export function startValidationService(options: ResourceValidatorOptions & { wor
       close: async () => undefined,
     };
   }
-  const pool = new ValidationWorkerPool(options.workers, {
-    lenientUnknownProfiles: options.lenientUnknownProfiles,
-    requiredProfiles: options.requiredProfiles ?? DEFAULT_REQUIRED_PROFILES,
-  });
+  const pool = new ValidationWorkerPool(
+    options.workers,
+    {
+      lenientUnknownProfiles: options.lenientUnknownProfiles,
+      requiredProfiles: options.requiredProfiles ?? DEFAULT_REQUIRED_PROFILES,
+    },
+    undefined,
+    options.onWorkerReplaced,
+  );
   const profiles = mtmStructureDefinitions().map((sd) => sd.url as string);
   return {
     validate: (resource, validationOptions) => pool.validateEach([{ resource, options: validationOptions }])[0],

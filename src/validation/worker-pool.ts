@@ -57,6 +57,8 @@ export class ValidationWorkerPool {
     size: number,
     private readonly setup: WorkerSetup,
     private readonly jobTimeoutMs = 60_000,
+    /** Told when a worker that had started exits and is replaced (for the operator's log). */
+    private readonly onWorkerReplaced: (exitCode: number) => void = () => undefined,
   ) {
     if (size < 1) throw new Error('A validation worker pool needs at least one worker');
     for (let i = 0; i < size; i++) this.workers.push(this.spawn(false));
@@ -145,7 +147,10 @@ export class ValidationWorkerPool {
       if (!becameReady) failStart(new Error(`A validation worker failed to start (exit code ${code}): ${failure?.message ?? 'no error reported'}`));
       const at = this.workers.indexOf(worker);
       if (at >= 0) this.workers.splice(at, 1);
-      if (!this.closing && (becameReady || replacement)) this.workers.push(this.spawn(true));
+      if (!this.closing && (becameReady || replacement)) {
+        this.onWorkerReplaced(code);
+        this.workers.push(this.spawn(true));
+      }
     });
     return worker;
   }
