@@ -47,6 +47,10 @@ export interface ServerConfig {
     /** Worker threads that validate; 0 validates on the event loop. */
     workers: number;
   };
+  mtm: {
+    /** Months between the Targeted Medication Reviews a completed CMR schedules (CMS: at least quarterly). */
+    tmrCadenceMonths: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -73,6 +77,12 @@ function normaliseBasePath(raw: string): string {
   const trimmed = raw.trim().replace(/\/+$/, '');
   if (trimmed === '') return '';
   return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+function tmrCadence(env: Env): number {
+  const months = integer(env, 'MTM_TMR_CADENCE_MONTHS', 3, 1);
+  if (months > 12) throw new Error(`Configuration MTM_TMR_CADENCE_MONTHS must be 1 to 12 (months between TMRs), got "${months}"`);
+  return months;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
@@ -114,6 +124,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       lenientUnknownProfiles: bool(env, 'VALIDATION_LENIENT_UNKNOWN_PROFILES', false),
       // One core stays with the event loop; beyond four, validation is rarely what limits a write.
       workers: integer(env, 'VALIDATION_WORKERS', Math.min(4, Math.max(1, os.availableParallelism() - 1))),
+    },
+    mtm: {
+      tmrCadenceMonths: tmrCadence(env),
     },
   };
 }

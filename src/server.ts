@@ -18,6 +18,7 @@ import { validateOperation } from './interactions/operations/validate';
 import { startValidationService } from './validation';
 import { createLogger, type Logger } from './logger';
 import { registerMtmOperations } from './mtm/operations';
+import { reviewLifecycleRule } from './mtm/lifecycle/review-lifecycle';
 import { loadConformanceResources, mtmProfileTypes, mtmSearchParameters } from './conformance';
 import { seedConformanceResources } from './seed-conformance';
 import { ResourceRepository } from './repository/repository';
@@ -65,6 +66,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     profileTypes: mtmProfileTypes(),
     search: createSearchService(repository, searchIndex, config.search),
   };
+  repository.addWriteRule(reviewLifecycleRule({ repository, validator, policy: { tmrCadenceMonths: config.mtm.tmrCadenceMonths } }));
   services.operations.register(validateOperation);
   registerMtmOperations(services.operations);
   await seedConformanceResources(repository, loadConformanceResources());

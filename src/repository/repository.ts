@@ -25,6 +25,18 @@ export interface SearchIndexer {
 
 const NO_INDEX: SearchIndexer = { index: () => ({}), indexSpecs: () => [] };
 
+/**
+ * A domain rule that runs inside every write's transaction, whichever interaction made it (PUT, PATCH,
+ * a transaction entry, a server-side write): e.g. the Task state machine and what a completed CMR
+ * schedules. The composition root registers them; the repository knows nothing of what they mean.
+ */
+export interface WriteRule {
+  /** Before a version is stored; `previous` is the current version, undefined on a create. Throws a FhirError to refuse. */
+  check?(next: Resource, previous: Resource | undefined): void;
+  /** After a version is stored, in the same transaction: may write more with `session`; throwing undoes the write. */
+  after?(stored: Resource, previous: Resource | undefined, session: StorageSession): Promise<void>;
+}
+
 export interface WriteOptions {
   session?: StorageSession;
   /** The version the client expects to replace (If-Match); a different current version gives 412. */
@@ -63,6 +75,7 @@ const MAX_CAS_RETRIES = 20;
 export class ResourceRepository {
   private readonly history: DocumentCollection<HistoryDocument>;
   private readonly preparedTypes = new Map<string, Promise<void>>();
+  private readonly rules: WriteRule[] = [];
 
   constructor(
     readonly engine: StorageEngine,
@@ -70,6 +83,11 @@ export class ResourceRepository {
     private readonly now: () => number = Date.now,
   ) {
     this.history = engine.collection<HistoryDocument>(HISTORY_COLLECTION);
+  }
+
+  addWriteRule(rule: WriteRule): this {
+    this.rules.push(rule);
+    return this;
   }
 
   /** Creates the history indexes, and the search indexes of the given types. */
@@ -123,9 +141,11 @@ export class ResourceRepository {
 
   async create(resource: Resource, options: WriteOptions = {}): Promise<WriteResult> {
     const id = options.id ?? newResourceId();
+    for (const rule of this.rules) rule.check?.(resource, undefined);
     return this.inSession(options.session, async (session) => {
       const stored = this.stamp(resource, id, 1, this.now());
       await this.writeNew(stored, 1, options.method ?? 'POST', session);
+      await this.runAfter(stored, undefined, session);
       return { resource: stored, created: true };
     });
   }
@@ -140,6 +160,8 @@ export class ResourceRepository {
           if (options.ifMatch !== undefined && (!current || current.deleted || current.vid !== options.ifMatch)) {
             throw versionMismatch(type, resource.id, options.ifMatch, current);
           }
+          const previous = current && !current.deleted ? current.resource : undefined;
+          for (const rule of this.rules) rule.check?.(resource, previous);
           const vid = (current?.vid ?? 0) + 1;
           const stored = this.stamp(resource, resource.id, vid, this.nextTimestamp(current));
           if (!current) {
@@ -147,6 +169,7 @@ export class ResourceRepository {
           } else {
             await this.replace(current, stored, vid, options.method ?? 'PUT', session);
           }
+          await this.runAfter(stored, previous, session);
           return { resource: stored, created: !current || current.deleted === true };
         });
       } catch (error) {
@@ -190,6 +213,10 @@ export class ResourceRepository {
       this.history.countDocuments(filter),
     ]);
     return { versions, total };
+  }
+
+  private async runAfter(stored: Resource, previous: Resource | undefined, session: StorageSession): Promise<void> {
+    for (const rule of this.rules) await rule.after?.(stored, previous, session);
   }
 
   private async inSession<R>(session: StorageSession | undefined, work: (s: StorageSession) => Promise<R>): Promise<R> {

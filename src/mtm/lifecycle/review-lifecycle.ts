@@ -1,0 +1,55 @@
+/**
+ * The CMR and TMR lifecycle as a write rule (it runs inside every write's transaction, whichever
+ * interaction made it): Task status changes follow the FHIR Task state machine (409 otherwise), and
+ * when an existing CMR moves to completed, its written-summary Task and its follow-up reviews are
+ * created in the same transaction. A CMR created already completed is a record of a past review and
+ * schedules nothing.
+ */
+import type { Resource, Task } from '@medplum/fhirtypes';
+import { FhirError } from '../../fhir/outcome';
+import type { ValidationPort } from '../../interactions/types';
+import type { ResourceRepository, WriteRule } from '../../repository/repository';
+import type { StorageSession } from '../../storage/port';
+import { isCmr } from './codes';
+import { type FollowUpPolicy, followUpReviews, reviewDate, summaryDeliveryTask } from './follow-ups';
+import { requireTransition } from './task-status';
+
+export interface LifecycleDeps {
+  repository: ResourceRepository;
+  validator: ValidationPort;
+  policy: FollowUpPolicy;
+}
+
+/** Validates a resource the server writes on its own, like any client write, then creates it in the session. */
+export async function createValidated(deps: Omit<LifecycleDeps, 'policy'>, resource: Resource, session: StorageSession): Promise<Resource> {
+  const result = await deps.validator.validate(resource, { mode: 'create' });
+  if (!result.valid) {
+    throw new FhirError(422, [
+      { severity: 'error', code: 'processing', diagnostics: `The ${resource.resourceType} the server derives from this write would be invalid` },
+      ...result.issues,
+    ]);
+  }
+  const profiles = [...new Set([...(resource.meta?.profile ?? []), ...result.appliedProfiles])];
+  const withProfiles = profiles.length ? { ...resource, meta: { ...resource.meta, profile: profiles } } : resource;
+  return (await deps.repository.create(withProfiles, { session })).resource;
+}
+
+export function reviewLifecycleRule(deps: LifecycleDeps): WriteRule {
+  return {
+    check(next, previous) {
+      if (next.resourceType !== 'Task' || previous?.resourceType !== 'Task') return;
+      requireTransition(next.id, (previous as Task).status, (next as Task).status);
+    },
+    async after(stored, previous, session) {
+      if (stored.resourceType !== 'Task' || previous?.resourceType !== 'Task') return;
+      const task = stored as Task & { id: string };
+      if (task.status !== 'completed' || (previous as Task).status === 'completed' || !isCmr(task)) return;
+      const date = reviewDate(task);
+      // mtm-task-2 requires executionPeriod.start on a completed review; without a date nothing can be due.
+      if (!date) return;
+      for (const followUp of [summaryDeliveryTask(task, date), ...followUpReviews(task, date, deps.policy)]) {
+        await createValidated(deps, followUp, session);
+      }
+    },
+  };
+}
