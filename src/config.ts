@@ -28,6 +28,8 @@ export interface ServerConfig {
   maxBodyBytes: number;
   /** sqlite `synchronous` pragma for the embedded engine: NORMAL survives a process kill, FULL a power cut. */
   embeddedSynchronous: 'NORMAL' | 'FULL';
+  /** Bound of the embedded engine's cache of parsed documents, in MB of heap (EMBEDDED_CACHE_MB). */
+  embeddedCacheMb: number;
   search: {
     defaultCount: number;
     maxCount: number;
@@ -113,6 +115,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     metricsHost: env.METRICS_HOST || '127.0.0.1',
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 16 * 1024 * 1024, 1),
     embeddedSynchronous: synchronous,
+    embeddedCacheMb: integer(env, 'EMBEDDED_CACHE_MB', 256),
     search: {
       defaultCount: integer(env, 'SEARCH_DEFAULT_COUNT', 20, 1),
       maxCount: integer(env, 'SEARCH_MAX_COUNT', 1000, 1),

@@ -16,6 +16,8 @@ async function openEngine(config: ServerConfig): Promise<StorageEngine> {
   return new EmbeddedEngine({
     dataDir: config.dataDir,
     synchronous: config.embeddedSynchronous,
+    documents: 'disk',
+    cacheMb: config.embeddedCacheMb,
     diskCollections: { [HISTORY_COLLECTION]: HISTORY_LAYOUT },
   });
 }

@@ -14,20 +14,26 @@ export interface EngineUnderTest {
   open(): Promise<{ engine: StorageEngine; dispose(): Promise<void> }>;
 }
 
-export const embeddedEngine: EngineUnderTest = {
-  name: 'embedded',
-  async open() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-contract-'));
-    const engine = new EmbeddedEngine({ dataDir: dir, diskCollections: { history: { columns: ['type', 'rid', 'ts'] } } });
-    return {
-      engine,
-      async dispose() {
-        await engine.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  },
-};
+function embedded(documents: 'memory' | 'disk', cacheMb?: number): EngineUnderTest {
+  return {
+    name: `embedded (documents in ${documents}${cacheMb !== undefined ? `, ${cacheMb} MB cache` : ''})`,
+    async open() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-contract-'));
+      const engine = new EmbeddedEngine({ dataDir: dir, diskCollections: { history: { columns: ['type', 'rid', 'ts'] } }, documents, cacheMb });
+      return {
+        engine,
+        async dispose() {
+          await engine.close();
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}
+
+export const embeddedEngine = embedded('memory');
+/** Documents on disk, with no cache at all: every read goes to SQLite. */
+export const embeddedDiskEngine = embedded('disk', 0);
 
 const mongoUri = process.env.MONGODB_URI;
 
@@ -47,4 +53,4 @@ export const mongoEngine: EngineUnderTest = {
 };
 
 /** Both engines, always: the MongoDB suite's tests are reported as pending when it cannot run. */
-export const enginesUnderTest: Array<EngineUnderTest & { skipped?: string }> = [embeddedEngine, { ...mongoEngine, skipped: MONGODB_SKIPPED }];
+export const enginesUnderTest: Array<EngineUnderTest & { skipped?: string }> = [embeddedEngine, embeddedDiskEngine, { ...mongoEngine, skipped: MONGODB_SKIPPED }];

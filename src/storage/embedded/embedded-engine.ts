@@ -14,12 +14,14 @@
  * writes: later groups were built on the failed one's state, so carrying on could make durable
  * what was built on changes that are not. Reads go on; a restart recovers from the file.
  */
-import type { Document, DocumentCollection, StorageEngine, StorageSession } from '../port';
+import type { Document, DocumentCollection, IndexSpec, StorageEngine, StorageSession } from '../port';
 import { DiskCollection } from './disk-collection';
+import { cacheKey, DocumentCache } from './document-cache';
 import { MemoryCollection, type SessionRunner } from './memory-collection';
 import { EmbeddedSession, WriteLock } from './session';
 import { type DiskCollectionLayout, type PendingWrite, SqliteFile } from './sqlite-file';
 import { SqliteWriter, StorageWriteError } from './sqlite-writer';
+import { StoredCollection, type StoredCollectionHost } from './stored-collection';
 import { StringPool } from './string-pool';
 
 export interface EmbeddedEngineOptions {
@@ -27,7 +29,17 @@ export interface EmbeddedEngineOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Collections kept on disk rather than in memory, with the fields their queries select on. */
   diskCollections?: Record<string, DiskCollectionLayout>;
+  /**
+   * 'disk': every other collection stays in SQLite too, read on demand through a document cache of
+   * `cacheMb` and persistent key indexes (stored-collection.ts). 'memory': every current document is
+   * loaded at start and held in the heap (memory-collection.ts).
+   */
+  documents?: 'memory' | 'disk';
+  /** Bound of the document cache, in MB of estimated heap ('disk' only). */
+  cacheMb?: number;
 }
+
+export const DEFAULT_CACHE_MB = 256;
 
 /** Groups with at least this many rows to write go to the writer thread. */
 const WRITER_THREAD_FROM = 64;
@@ -35,19 +47,26 @@ const WRITER_THREAD_FROM = 64;
 /** One transaction's changes waiting for the group's SQLite commit. */
 interface PendingCommit {
   writes: PendingWrite[];
-  /** What memory held before, to take the changes back if the SQLite commit fails. */
-  undo: Array<{ memory: MemoryCollection<Document>; id: string; previous: Document | null }>;
+  /** Puts back what memory held before, to take the changes back if the SQLite commit fails. */
+  undo: Array<() => void>;
+  /** Stored collections' changes: out of the overlay and into the cache once durable. */
+  stored: Array<{ collection: StoredCollection<Document>; id: string; doc: Document | null; jsonLength: number }>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-export class EmbeddedEngine implements StorageEngine, SessionRunner {
+export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredCollectionHost {
   readonly kind = 'embedded';
   /** Schema, start-up load, the disk collections' reads, and small groups' writes. */
   private readonly sqlite: SqliteFile;
   private readonly writer: SqliteWriter;
   private readonly memory = new Map<string, MemoryCollection<Document>>();
   private readonly disk = new Map<string, DiskCollection<Document>>();
+  private readonly stored = new Map<string, StoredCollection<Document>>();
+  private readonly mode: 'memory' | 'disk';
+  private readonly cache: DocumentCache;
+  /** The last group sent to the writer thread: settles when it is durable or has failed. */
+  private lastWrite: Promise<void> = Promise.resolve();
   private readonly lock = new WriteLock();
   private readonly diskLayouts: Record<string, DiskCollectionLayout>;
   /** Commits of the current event-loop turn, not yet sent to the writer. */
@@ -62,11 +81,17 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
     const synchronous = options.synchronous ?? 'NORMAL';
     this.sqlite = new SqliteFile(options.dataDir, synchronous);
     this.diskLayouts = options.diskCollections ?? {};
-    for (const [name, json] of this.sqlite.allDocuments()) {
-      const doc = JSON.parse(json) as Document;
-      // Right after parsing, while the duplicates are still young and cheap for the GC to drop.
-      this.strings.internAll(doc);
-      this.memoryCollection(name).load(doc);
+    this.mode = options.documents ?? 'memory';
+    this.cache = new DocumentCache((this.mode === 'disk' ? (options.cacheMb ?? DEFAULT_CACHE_MB) : 0) * 1024 * 1024);
+    if (this.mode === 'memory') {
+      // This mode does not maintain the key indexes: a later 'disk' open rebuilds them.
+      if (this.sqlite.keys.registered()) this.sqlite.keys.dropAll();
+      for (const [name, json] of this.sqlite.allDocuments()) {
+        const doc = JSON.parse(json) as Document;
+        // Right after parsing, while the duplicates are still young and cheap for the GC to drop.
+        this.strings.internAll(doc);
+        this.memoryCollection(name).load(doc);
+      }
     }
     this.writer = new SqliteWriter({ dataDir: options.dataDir, synchronous });
   }
@@ -81,7 +106,25 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
       }
       return collection as unknown as DocumentCollection<T>;
     }
+    if (this.mode === 'disk') {
+      let collection = this.stored.get(name);
+      if (!collection) this.stored.set(name, (collection = new StoredCollection(name, this.sqlite, this.cache, this)));
+      return collection as unknown as DocumentCollection<T>;
+    }
     return this.memoryCollection(name) as unknown as DocumentCollection<T>;
+  }
+
+  idle(): boolean {
+    return this.group.length === 0 && this.inflight.length === 0;
+  }
+
+  async drained(): Promise<void> {
+    if (this.inflight.length) await this.lastWrite.catch(() => undefined);
+    else if (this.group.length) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  declareIndex(collection: string, ix: number, spec: IndexSpec): void {
+    this.writer.declareIndex(collection, ix, spec);
   }
 
   private memoryCollection(name: string): MemoryCollection<Document> {
@@ -115,28 +158,48 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
   private commit(session: EmbeddedSession): Promise<void> {
     const writes: PendingWrite[] = [];
     const serialised = new Map<object, string>();
+    const stored: PendingCommit['stored'] = [];
     for (const [collection, docs] of session.pending) {
       const disk = this.disk.get(collection);
+      const keyed = this.stored.get(collection);
       for (const [id, doc] of docs) {
-        if (!doc) writes.push({ kind: 'delete', collection, id });
-        else writes.push({ kind: 'upsert', collection, id, json: documentJson(doc, serialised), columns: disk?.columnValues(doc) });
+        if (!doc) {
+          writes.push({ kind: 'delete', collection, id });
+          if (keyed) stored.push({ collection: keyed, id, doc, jsonLength: 0 });
+          continue;
+        }
+        const json = documentJson(doc, serialised);
+        const keys = keyed ? this.sqlite.keys.keysOf(collection, doc) : undefined;
+        writes.push({ kind: 'upsert', collection, id, json, columns: disk?.columnValues(doc), keys });
+        if (keyed) stored.push({ collection: keyed, id, doc, jsonLength: json.length });
       }
     }
     if (writes.length === 0) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
     const undo: PendingCommit['undo'] = [];
+    for (const { collection, id, doc } of stored) {
+      const { overlay } = collection;
+      if (overlay.has(id)) {
+        const previous = overlay.get(id) as Document | null;
+        undo.push(() => overlay.set(id, previous));
+      } else {
+        undo.push(() => overlay.delete(id));
+      }
+      overlay.set(id, doc);
+    }
     for (const [collection, docs] of session.pending) {
       const memory = this.memory.get(collection);
       if (!memory) continue;
       for (const [id, doc] of docs) {
-        undo.push({ memory, id, previous: memory.docs.get(id) ?? null });
+        const previous = memory.docs.get(id) ?? null;
+        undo.push(() => memory.applyCommitted(id, previous));
         // After serialising: only memory's copy needs to share strings.
         if (doc) this.strings.internAll(doc);
         memory.applyCommitted(id, doc);
       }
     }
     return new Promise<void>((resolve, reject) => {
-      this.group.push({ writes, undo, resolve, reject });
+      this.group.push({ writes, undo, stored, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -164,17 +227,31 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
         this.fail(new StorageWriteError(error instanceof Error ? error.message : String(error)));
         return;
       }
-      for (const c of group) c.resolve();
+      this.durable(group);
       return;
     }
     this.inflight.push(group);
-    this.writer.write(writes).then(
+    this.lastWrite = this.writer.write(writes).then(
       () => {
         this.inflight.shift();
-        for (const c of group) c.resolve();
+        this.durable(group);
       },
       (error: StorageWriteError) => this.fail(error),
     );
+  }
+
+  /** A group is on disk: its documents move from the overlay to the cache, and its callers hear. */
+  private durable(group: PendingCommit[]): void {
+    for (const c of group) {
+      for (const { collection, id, doc, jsonLength } of c.stored) {
+        // A later commit may have changed the document again: its state stays in the overlay.
+        if (collection.overlay.get(id) === doc) collection.overlay.delete(id);
+        const key = cacheKey(collection.name, id);
+        if (doc) this.cache.set(key, doc, jsonLength);
+        else this.cache.delete(key);
+      }
+    }
+    for (const c of group) c.resolve();
   }
 
   /** Takes every change that is not durable back out of memory, newest first, and fails its callers. */
@@ -186,7 +263,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner {
     for (let g = undone.length - 1; g >= 0; g--) {
       for (let c = undone[g].length - 1; c >= 0; c--) {
         const { undo } = undone[g][c];
-        for (let u = undo.length - 1; u >= 0; u--) undo[u].memory.applyCommitted(undo[u].id, undo[u].previous);
+        for (let u = undo.length - 1; u >= 0; u--) undo[u]();
       }
     }
     for (const group of undone) for (const c of group) c.reject(this.failure);

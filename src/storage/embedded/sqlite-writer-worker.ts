@@ -5,11 +5,13 @@
  * groups were built on the state of the failed one (see embedded-engine.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { IndexSpec } from '../port';
 import type { DiskCollectionLayout, PendingWrite } from './sqlite-file';
 import { SqliteFile } from './sqlite-file';
 
 export type WriterRequest =
   | { type: 'layout'; collection: string; layout: DiskCollectionLayout }
+  | { type: 'index'; collection: string; ix: number; spec: IndexSpec }
   | { type: 'commit'; seq: number; writes: PendingWrite[] }
   | { type: 'close' };
 
@@ -29,6 +31,9 @@ port.on('message', (request: WriterRequest) => {
   switch (request.type) {
     case 'layout':
       sqlite.ensureDiskCollection(request.collection, request.layout);
+      return;
+    case 'index':
+      sqlite.keys.declare(request.collection, request.ix, request.spec);
       return;
     case 'commit':
       if (failure) return port.postMessage({ type: 'failed', seq: request.seq, message: failure } satisfies WriterReply);

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { IndexSpec } from '../port';
 import type { DiskCollectionLayout, PendingWrite } from './sqlite-file';
 import type { WriterData, WriterReply, WriterRequest } from './sqlite-writer-worker';
 
@@ -50,6 +51,11 @@ export class SqliteWriter {
 
   declareDiskCollection(collection: string, layout: DiskCollectionLayout): void {
     this.post({ type: 'layout', collection, layout });
+  }
+
+  /** Tells the writer about an index registered on the main connection, before any write that needs it. */
+  declareIndex(collection: string, ix: number, spec: IndexSpec): void {
+    this.post({ type: 'index', collection, ix, spec });
   }
 
   /** Resolves once the writes are committed in SQLite. */

@@ -81,7 +81,8 @@ export class ValueIndex {
     this.fieldParts = this.fields.map((f) => f.split('.'));
   }
 
-  private keysOf(doc: Record<string, unknown>): string[] {
+  /** The keys a document is filed under (one per array element for a multikey index). */
+  keysOf(doc: Record<string, unknown>): string[] {
     const keys = new Set<string>();
     if (this.arrayField) {
       const container = doc[this.arrayField];
@@ -132,11 +133,16 @@ export class ValueIndex {
     }
   }
 
+  /** The keys a matching document must be filed under (any of them), or undefined when the filter does not pin them. */
+  keysFor(filter: Filter): string[] | undefined {
+    const lists = this.pinnedValues(filter);
+    return lists ? cartesian(lists) : undefined;
+  }
+
   /** Candidate ids for the filter, or undefined when this index cannot narrow it. */
   candidates(filter: Filter): Set<string> | undefined {
-    const lists = this.pinnedValues(filter);
-    if (!lists) return undefined;
-    const keys = cartesian(lists);
+    const keys = this.keysFor(filter);
+    if (!keys) return undefined;
     if (keys.length === 1) return this.entries.get(keys[0]) ?? new Set();
     const result = new Set<string>();
     for (const key of keys) for (const id of this.entries.get(key) ?? []) result.add(id);

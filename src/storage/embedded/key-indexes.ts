@@ -1,0 +1,126 @@
+/**
+ * Persistent secondary indexes of the embedded engine: for each index declared with createIndex
+ * on a collection kept in `documents`, one row per (key, document id) in the `doc_keys` table,
+ * whose primary key (ix, key, id) is SQLite's own B-tree. Keys are those of ValueIndex (one per
+ * array element for a multikey index over `sp`), so the index only narrows the candidates: every
+ * candidate is still tested against the whole filter, and an index can never change a result.
+ *
+ * The keys are written in the same SQLite transaction as the document, so they are exactly as
+ * durable as it is, and start-up reads nothing: the B-tree is on disk, paged in on demand.
+ */
+import type Database from 'better-sqlite3';
+import type { IndexSpec } from '../port';
+import { ValueIndex } from './value-index';
+
+export interface KeyIndex {
+  ix: number;
+  index: ValueIndex;
+}
+
+/** Keys of one document, per index number: computed where the document object is at hand. */
+export type DocumentKeys = Array<[ix: number, keys: string[]]>;
+
+export const KEY_TABLES = [
+  'CREATE TABLE IF NOT EXISTS key_indexes (ix INTEGER PRIMARY KEY, collection TEXT NOT NULL, spec TEXT NOT NULL, UNIQUE (collection, spec))',
+  'CREATE TABLE IF NOT EXISTS doc_keys (ix INTEGER NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (ix, key, id)) WITHOUT ROWID',
+];
+
+/** Rows read per query while an index is built from the documents already stored. */
+const BUILD_CHUNK = 2000;
+
+export class KeyIndexes {
+  private readonly byCollection = new Map<string, KeyIndex[]>();
+  private readonly insertKey: Database.Statement;
+  private readonly deleteKey: Database.Statement;
+  private readonly selectBody: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.insertKey = db.prepare('INSERT OR IGNORE INTO doc_keys (ix, key, id) VALUES (?, ?, ?)');
+    this.deleteKey = db.prepare('DELETE FROM doc_keys WHERE ix = ? AND key = ? AND id = ?');
+    this.selectBody = db.prepare('SELECT body FROM documents WHERE collection = ? AND id = ?').pluck();
+    for (const [ix, collection, spec] of db.prepare('SELECT ix, collection, spec FROM key_indexes ORDER BY ix').raw().all() as [number, string, string][]) {
+      this.declare(collection, ix, JSON.parse(spec) as IndexSpec);
+    }
+  }
+
+  registered(): boolean {
+    return this.byCollection.size > 0;
+  }
+
+  of(collection: string): readonly KeyIndex[] {
+    return this.byCollection.get(collection) ?? [];
+  }
+
+  find(collection: string, spec: IndexSpec): KeyIndex | undefined {
+    const key = JSON.stringify(spec);
+    return this.of(collection).find((i) => JSON.stringify(i.index.spec) === key);
+  }
+
+  /** Makes an index registered by another connection known to this one. */
+  declare(collection: string, ix: number, spec: IndexSpec): void {
+    const list = this.byCollection.get(collection) ?? [];
+    if (list.some((i) => i.ix === ix)) return;
+    list.push({ ix, index: new ValueIndex(spec) });
+    this.byCollection.set(collection, list);
+  }
+
+  /**
+   * Registers a new index and files every document already stored under it, in one transaction.
+   * The caller makes sure no other write is under way (see EmbeddedEngine.drained).
+   */
+  register(collection: string, spec: IndexSpec): KeyIndex {
+    const existing = this.find(collection, spec);
+    if (existing) return existing;
+    const index = new ValueIndex(spec);
+    let ix = 0;
+    this.db.transaction(() => {
+      ix = Number(this.db.prepare('INSERT INTO key_indexes (collection, spec) VALUES (?, ?)').run(collection, JSON.stringify(spec)).lastInsertRowid);
+      const chunk = this.db.prepare('SELECT id, body FROM documents WHERE collection = ? AND id > ? ORDER BY id LIMIT ?').raw();
+      let after = '';
+      for (;;) {
+        const rows = chunk.all(collection, after, BUILD_CHUNK) as [string, string][];
+        for (const [id, body] of rows) {
+          for (const key of index.keysOf(JSON.parse(body) as Record<string, unknown>)) this.insertKey.run(ix, key, id);
+        }
+        if (rows.length < BUILD_CHUNK) break;
+        after = rows[rows.length - 1][0];
+      }
+    })();
+    this.declare(collection, ix, spec);
+    return this.find(collection, spec) as KeyIndex;
+  }
+
+  /** The keys of a document under every index of its collection. */
+  keysOf(collection: string, doc: object): DocumentKeys | undefined {
+    const indexes = this.of(collection);
+    if (indexes.length === 0) return undefined;
+    return indexes.map((i) => [i.ix, i.index.keysOf(doc as Record<string, unknown>)]);
+  }
+
+  /**
+   * Before a document is replaced or deleted, inside the writing transaction: removes the keys of
+   * the stored version, read back from the row itself so that any connection gets them right.
+   */
+  removeStored(collection: string, id: string): void {
+    const indexes = this.of(collection);
+    if (indexes.length === 0) return;
+    const body = this.selectBody.get(collection, id) as string | undefined;
+    if (body === undefined) return;
+    const doc = JSON.parse(body) as Record<string, unknown>;
+    for (const { ix, index } of indexes) for (const key of index.keysOf(doc)) this.deleteKey.run(ix, key, id);
+  }
+
+  insert(id: string, keys: DocumentKeys | undefined): void {
+    if (!keys) return;
+    for (const [ix, list] of keys) for (const key of list) this.insertKey.run(ix, key, id);
+  }
+
+  /** Forgets every index: for a file about to be written by a writer that does not maintain them. */
+  dropAll(): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM doc_keys');
+      this.db.exec('DELETE FROM key_indexes');
+    })();
+    this.byCollection.clear();
+  }
+}
