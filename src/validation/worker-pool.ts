@@ -56,7 +56,8 @@ export class ValidationWorkerPool {
   constructor(
     size: number,
     private readonly setup: WorkerSetup,
-    private readonly jobTimeoutMs = 60_000,
+    /** A number, or a function read as each job starts (a test lowers the limit, then raises it). */
+    private readonly jobTimeoutMs: number | (() => number) = 60_000,
     /** Told when a worker that had started exits and is replaced (for the operator's log). */
     private readonly onWorkerReplaced: (exitCode: number) => void = () => undefined,
   ) {
@@ -95,7 +96,8 @@ export class ValidationWorkerPool {
       const job: PendingJob = { size: items.length, resolve, reject };
       worker.ready.then(
         () => {
-          if (worker.pending.has(id)) job.timer = setTimeout(() => void worker.thread.terminate(), this.jobTimeoutMs);
+          const limit = typeof this.jobTimeoutMs === 'number' ? this.jobTimeoutMs : this.jobTimeoutMs();
+          if (worker.pending.has(id)) job.timer = setTimeout(() => void worker.thread.terminate(), limit);
         },
         () => undefined, // the exit handler has already failed the job
       );
