@@ -19,6 +19,7 @@ import { startValidationService } from './validation';
 import { createLogger, type Logger } from './logger';
 import { registerMtmOperations } from './mtm/operations';
 import { reviewLifecycleRule } from './mtm/lifecycle/review-lifecycle';
+import { prescriberResponseRule } from './mtm/interventions/response-rule';
 import { loadConformanceResources, mtmProfileTypes, mtmSearchParameters } from './conformance';
 import { seedConformanceResources } from './seed-conformance';
 import { ResourceRepository } from './repository/repository';
@@ -66,7 +67,9 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     profileTypes: mtmProfileTypes(),
     search: createSearchService(repository, searchIndex, config.search),
   };
-  repository.addWriteRule(reviewLifecycleRule({ repository, validator, policy: { tmrCadenceMonths: config.mtm.tmrCadenceMonths } }));
+  repository
+    .addWriteRule(reviewLifecycleRule({ repository, validator, policy: { tmrCadenceMonths: config.mtm.tmrCadenceMonths } }))
+    .addWriteRule(prescriberResponseRule({ repository, validator }));
   services.operations.register(validateOperation);
   registerMtmOperations(services.operations);
   await seedConformanceResources(repository, loadConformanceResources());

@@ -8,19 +8,22 @@ export const sdUrl = (id: string): string => `${MTM_BASE}/StructureDefinition/${
 export const vsUrl = (id: string): string => `${MTM_BASE}/ValueSet/${id}`;
 export const csUrl = (id: string): string => `${MTM_BASE}/CodeSystem/${id}`;
 
-/** The five MTM profiles, by role. */
+/** The MTM profiles, by role. */
 export const PROFILE = {
   medicationList: sdUrl('mtm-medication-list'),
   medicationStatement: sdUrl('mtm-medication-statement'),
   medicationActionPlan: sdUrl('mtm-medication-action-plan'),
   detectedIssue: sdUrl('mtm-detected-issue'),
   reviewTask: sdUrl('mtm-review-task'),
+  prescriberRecommendation: sdUrl('mtm-prescriber-recommendation'),
+  prescriberResponse: sdUrl('mtm-prescriber-response'),
 } as const;
 
 export const CODE_SYSTEM = {
   reviewType: csUrl('mtm-review-type'),
   reviewParameter: csUrl('mtm-review-parameter'),
   cmrDeliveryMethod: csUrl('cms-cmr-delivery-method'),
+  intervention: csUrl('mtm-intervention'),
 } as const;
 
 /** External code systems the profiles refer to. */

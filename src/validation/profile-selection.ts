@@ -18,7 +18,10 @@ export interface RequiredProfileRule {
   whenCodedIn?: { element: string; valueSet: string };
 }
 
-/** By default: every MedicationStatement and DetectedIssue; a CarePlan with the MAP category; a Task with an MTM review code; a List with an MTM list code. */
+/**
+ * By default: every MedicationStatement and DetectedIssue; a CarePlan with the MAP category; a Task with an MTM review code;
+ * a List with an MTM list code; a CommunicationRequest or Communication with an MTM intervention category.
+ */
 export const DEFAULT_REQUIRED_PROFILES: readonly RequiredProfileRule[] = [
   { resourceType: 'MedicationStatement', profile: PROFILE.medicationStatement },
   { resourceType: 'DetectedIssue', profile: PROFILE.detectedIssue },
@@ -31,6 +34,16 @@ export const DEFAULT_REQUIRED_PROFILES: readonly RequiredProfileRule[] = [
     resourceType: 'Task',
     profile: PROFILE.reviewTask,
     when: `code.coding.where(system = '${CODE_SYSTEM.reviewType}').exists()`,
+  },
+  {
+    resourceType: 'CommunicationRequest',
+    profile: PROFILE.prescriberRecommendation,
+    when: `category.coding.where(system = '${CODE_SYSTEM.intervention}').exists()`,
+  },
+  {
+    resourceType: 'Communication',
+    profile: PROFILE.prescriberResponse,
+    when: `category.coding.where(system = '${CODE_SYSTEM.intervention}').exists()`,
   },
   {
     resourceType: 'List',

@@ -8,12 +8,12 @@ describe('conformance resources (profiles/)', () => {
   const resources = loadConformanceResources();
   const byType = (type: string) => resources.filter((r) => r.resourceType === type);
 
-  it('holds the five profiles, our ValueSets and CodeSystems, SearchParameters and the four OperationDefinitions', () => {
-    assert.equal(byType('StructureDefinition').length, 5);
+  it('holds the seven profiles, our ValueSets and CodeSystems, SearchParameters and the four OperationDefinitions', () => {
+    assert.equal(byType('StructureDefinition').length, 7);
     assert.ok(byType('ValueSet').length >= 6);
     assert.ok(byType('CodeSystem').length >= 3);
     assert.ok(byType('SearchParameter').length >= 3);
-    assert.deepEqual(byType('OperationDefinition').map((r) => (r as { code?: string }).code).sort(), ['reconcile', 'smp-query', 'smp-submit', 'validate']);
+    assert.deepEqual(byType('OperationDefinition').map((r) => (r as { code?: string }).code).sort(), ['mtm-interventions', 'reconcile', 'smp-query', 'smp-submit', 'validate']);
   });
 
   it('every resource has an id, a name and a url under the one canonical base, matching its type and id', () => {
@@ -30,7 +30,7 @@ describe('conformance resources (profiles/)', () => {
 
   it('lists each profile with the type it constrains, for CapabilityStatement.supportedProfile', () => {
     assert.equal(mtmProfileTypes().get(`${MTM_BASE}/StructureDefinition/mtm-review-task`), 'Task');
-    assert.equal(mtmProfileTypes().size, 5);
+    assert.equal(mtmProfileTypes().size, 7);
   });
 
   it('every profile is valid as a StructureDefinition and every resource as what it is', () => {

@@ -70,8 +70,8 @@ describe('the validation pipeline', () => {
     });
 
     it('ships default rules for the five MTM resource types', () => {
-      assert.deepEqual(DEFAULT_REQUIRED_PROFILES.map((r) => r.resourceType).sort(), ['CarePlan', 'DetectedIssue', 'List', 'MedicationStatement', 'Task']);
-      assert.equal(strict.knownProfiles().length, 5);
+      assert.deepEqual(DEFAULT_REQUIRED_PROFILES.map((r) => r.resourceType).sort(), ['CarePlan', 'Communication', 'CommunicationRequest', 'DetectedIssue', 'List', 'MedicationStatement', 'Task']);
+      assert.equal(strict.knownProfiles().length, 7);
     });
   });
 

@@ -5,11 +5,10 @@
  * created in the same transaction. A CMR created already completed is a record of a past review and
  * schedules nothing.
  */
-import type { Resource, Task } from '@medplum/fhirtypes';
-import { FhirError } from '../../fhir/outcome';
+import type { Task } from '@medplum/fhirtypes';
 import type { ValidationPort } from '../../interactions/types';
 import type { ResourceRepository, WriteRule } from '../../repository/repository';
-import type { StorageSession } from '../../storage/port';
+import { createValidated } from '../derived-writes';
 import { isCmr } from './codes';
 import { type FollowUpPolicy, followUpReviews, reviewDate, summaryDeliveryTask } from './follow-ups';
 import { requireTransition } from './task-status';
@@ -18,20 +17,6 @@ export interface LifecycleDeps {
   repository: ResourceRepository;
   validator: ValidationPort;
   policy: FollowUpPolicy;
-}
-
-/** Validates a resource the server writes on its own, like any client write, then creates it in the session. */
-export async function createValidated(deps: Omit<LifecycleDeps, 'policy'>, resource: Resource, session: StorageSession): Promise<Resource> {
-  const result = await deps.validator.validate(resource, { mode: 'create' });
-  if (!result.valid) {
-    throw new FhirError(422, [
-      { severity: 'error', code: 'processing', diagnostics: `The ${resource.resourceType} the server derives from this write would be invalid` },
-      ...result.issues,
-    ]);
-  }
-  const profiles = [...new Set([...(resource.meta?.profile ?? []), ...result.appliedProfiles])];
-  const withProfiles = profiles.length ? { ...resource, meta: { ...resource.meta, profile: profiles } } : resource;
-  return (await deps.repository.create(withProfiles, { session })).resource;
 }
 
 export function reviewLifecycleRule(deps: LifecycleDeps): WriteRule {

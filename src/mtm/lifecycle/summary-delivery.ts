@@ -11,7 +11,7 @@ import type { RequestContext } from '../../interactions/types';
 import type { StorageSession } from '../../storage/port';
 import { isCmr, REVIEW_PARAMETER_SYSTEM, TASK_TYPE_SYSTEM } from './codes';
 import { reviewDate, summaryDeliveryTask } from './follow-ups';
-import { createValidated } from './review-lifecycle';
+import { createValidated, updateValidated } from '../derived-writes';
 import { pathTo } from './task-status';
 
 export async function findSummaryDeliveryTask(ctx: RequestContext, cmrId: string, session?: StorageSession): Promise<(Task & { id: string }) | undefined> {
@@ -60,14 +60,7 @@ export async function completeSummaryDelivery(ctx: RequestContext, cmr: Task & {
         { type: { coding: [{ system: REVIEW_PARAMETER_SYSTEM, code: 'summary-document' }] }, valueReference: delivery.document },
       ];
     }
-    const { resource } = await deps.repository.update(await validatedUpdate(ctx, next), { session });
-    task = resource as Task & { id: string };
+    task = (await updateValidated(deps, next, session)) as Task & { id: string };
   }
-  return task;
-}
-
-async function validatedUpdate(ctx: RequestContext, task: Task & { id: string }): Promise<Task & { id: string }> {
-  const result = await ctx.services.validator.validate(task, { mode: 'update' });
-  if (!result.valid) throw conflict(`Task/${task.id} cannot record the delivery: ${result.issues.map((i) => i.diagnostics).join('; ')}`);
   return task;
 }

@@ -1,9 +1,10 @@
 /** The MTM operations this server offers, for the composition root to register. */
 import type { OperationRegistry } from '../../interactions/operations/registry';
+import { mtmInterventions } from './mtm-interventions';
 import { reconcile } from './reconcile';
 import { smpQuery } from './smp-query';
 import { smpSubmit } from './smp-submit';
 
 export function registerMtmOperations(registry: OperationRegistry): void {
-  registry.register(smpSubmit).register(smpQuery).register(reconcile);
+  registry.register(smpSubmit).register(smpQuery).register(reconcile).register(mtmInterventions);
 }
