@@ -11,8 +11,8 @@ import { loadConfig } from '../config';
 import type { RequestContext } from '../interactions/types';
 import { createLogger } from '../logger';
 import { buildServer } from '../server';
-import { ImportLoader, type ItemResult } from './import/loader';
-import { listSourceFiles, readItems, type SourceFile } from './import/sources';
+import { ImportLoader, isPlainResource, type ItemResult } from './import/loader';
+import { type ImportItem, listSourceFiles, readItems, type SourceFile } from './import/sources';
 import { createProgress, type Progress } from './progress';
 
 const HELP = `Usage: npm run import -- [options] <file or folder>...
@@ -27,7 +27,7 @@ Inputs (folders are walked recursively):
 Options:
   --errors <file>       where failures are written, one OperationOutcome per line naming file and
                         line (default: import-errors.ndjson)
-  --concurrency <n>     resources in flight at once (default: 32)
+  --concurrency <n>     transactions of 100 resources (or Bundles) in flight at once (default: 4)
   -h, --help            this help
 
 Resources keep their ids; one without an id gets an id derived from its content, so running the
@@ -41,14 +41,29 @@ interface Totals {
   failed: number;
 }
 
+/** Plain resources travel in transactions of this many; Bundles go one at a time. */
+const CHUNK = 100;
+
 async function importFile(file: SourceFile, loader: ImportLoader, concurrency: number, onResult: (r: ItemResult, bytes: number) => void): Promise<void> {
   const inFlight = new Set<Promise<void>>();
-  for await (const item of readItems(file)) {
-    const work = loader.load(item).then((result) => onResult(result, item.bytesRead));
-    const tracked = work.finally(() => inFlight.delete(tracked));
+  const start = async (work: Promise<ItemResult>, bytes: number) => {
+    const tracked = work.then((result) => onResult(result, bytes)).finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
     if (inFlight.size >= concurrency) await Promise.race(inFlight);
+  };
+  let chunk: ImportItem[] = [];
+  for await (const item of readItems(file)) {
+    if (isPlainResource(item.json)) {
+      chunk.push(item);
+      if (chunk.length >= CHUNK) {
+        await start(loader.loadMany(chunk), item.bytesRead);
+        chunk = [];
+      }
+    } else {
+      await start(loader.load(item), item.bytesRead);
+    }
   }
+  if (chunk.length > 0) await start(loader.loadMany(chunk), chunk[chunk.length - 1].bytesRead);
   await Promise.all(inFlight);
 }
 
@@ -109,7 +124,7 @@ async function main(): Promise<number> {
       allowPositionals: true,
       options: {
         errors: { type: 'string', default: 'import-errors.ndjson' },
-        concurrency: { type: 'string', default: '32' },
+        concurrency: { type: 'string', default: '4' },
         help: { type: 'boolean', short: 'h' },
       },
     });

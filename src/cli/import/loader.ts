@@ -51,6 +51,43 @@ export class ImportLoader {
     return this.loadResource(item, resource, item.contentId);
   }
 
+  /**
+   * Plain resources, many at once: one transaction of PUTs, which validates them together on the
+   * validation workers and commits once. When it fails (one invalid resource fails it whole), each
+   * resource is stored on its own instead, so that every failure is reported against its line.
+   */
+  async loadMany(items: ImportItem[]): Promise<ItemResult> {
+    const total: ItemResult = { loaded: 0, unchanged: 0, failures: [] };
+    const add = (r: ItemResult) => {
+      total.loaded += r.loaded;
+      total.unchanged += r.unchanged;
+      total.failures.push(...r.failures);
+    };
+    const pending: Array<{ item: ImportItem; resource: Resource & { id: string } }> = [];
+    for (const item of items) {
+      const json = item.json as Resource | undefined;
+      if (item.parseError || !isPlainResource(json)) {
+        add(await this.load(item));
+        continue;
+      }
+      const resource = { ...json, id: json.id ?? item.contentId };
+      if (await this.alreadyStored(resource)) total.unchanged++;
+      else pending.push({ item, resource });
+    }
+    if (pending.length === 0) return total;
+    try {
+      await this.send('POST', [], {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: pending.map(({ resource }) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } })),
+      });
+      total.loaded += pending.length;
+    } catch {
+      for (const { item, resource } of pending) add(await this.loadResource(item, resource, resource.id));
+    }
+    return total;
+  }
+
   private async loadResource(item: ImportItem, resource: Resource, fallbackId: string, where = ''): Promise<ItemResult> {
     const id = resource.id ?? fallbackId;
     try {
@@ -116,6 +153,11 @@ export class ImportLoader {
     if (response.status >= 400) throw new FhirError(response.status, (response.body as OperationOutcome | undefined) ?? { resourceType: 'OperationOutcome', issue: [] });
     return response;
   }
+}
+
+/** A resource that is stored as it is (not a Bundle to process). */
+export function isPlainResource(json: unknown): json is Resource {
+  return isObject(json) && typeof json.resourceType === 'string' && json.resourceType !== 'Bundle';
 }
 
 /** A POST without a condition becomes a PUT to an id derived from the Bundle and the entry's place in it. */
