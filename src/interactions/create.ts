@@ -1,18 +1,18 @@
 /** create and conditional create (FHIR http.html#create, #ccreate). */
 import { preconditionFailed } from '../fhir/outcome';
 import { findMatches, inTransaction, lockCondition, parseQueryString } from './conditional';
-import { requireResource, validateForWrite } from './resource-body';
+import { requireResource, validateWithWarnings } from './resource-body';
 import { resourceHeaders, writeResponse } from './responses';
 import type { FhirRequest, FhirResponse, RequestContext } from './types';
 
 export async function create(ctx: RequestContext, req: FhirRequest, type: string): Promise<FhirResponse> {
   const body = requireResource(req, type);
   const { id: _ignored, ...withoutId } = body;
-  const resource = await validateForWrite(ctx, withoutId as typeof body, 'create', req.validated);
+  const { resource, warnings } = await validateWithWarnings(ctx, withoutId as typeof body, 'create', req.validated);
   const condition = req.headers['if-none-exist'];
   if (!condition) {
     const { resource: stored } = await ctx.services.repository.create(resource, { session: req.session, id: req.assignedId });
-    return writeResponse(req, ctx, 201, stored, `Created ${type}/${stored.id}`);
+    return writeResponse(req, ctx, 201, stored, `Created ${type}/${stored.id}`, warnings);
   }
 
   const query = parseQueryString(condition);
@@ -28,6 +28,6 @@ export async function create(ctx: RequestContext, req: FhirRequest, type: string
       return { ...response, headers: { ...response.headers, ...resourceHeaders(existing) } };
     }
     const { resource: stored } = await ctx.services.repository.create(resource, { session, id: req.assignedId });
-    return writeResponse(req, ctx, 201, stored, `Created ${type}/${stored.id}`);
+    return writeResponse(req, ctx, 201, stored, `Created ${type}/${stored.id}`, warnings);
   });
 }

@@ -3,7 +3,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { applyPatch, JsonPatchError, type Operation } from 'fast-json-patch';
 import { badRequest, conflict, FhirError, unprocessable, unsupportedMediaType } from '../fhir/outcome';
 import { parseIfMatch } from './preconditions';
-import { validateForWrite } from './resource-body';
+import { validateWithWarnings } from './resource-body';
 import { writeResponse } from './responses';
 import type { FhirRequest, FhirResponse, RequestContext } from './types';
 
@@ -50,10 +50,11 @@ export async function patch(ctx: RequestContext, req: FhirRequest, type: string,
     }
     const patched = applyOperations(structuredClone(current.resource), operations);
     if (patched.resourceType !== type || patched.id !== id) throw unprocessable('The patch may not change resourceType or id');
-    const validated = (await validateForWrite(ctx, patched, 'update')) as Resource & { id: string };
+    const checked = await validateWithWarnings(ctx, patched, 'update');
+    const validated = checked.resource as Resource & { id: string };
     try {
       const result = await repository.update(validated, { ifMatch: current.vid, session: req.session, method: 'PATCH' });
-      return writeResponse(req, ctx, 200, result.resource, `Patched ${type}/${id}`);
+      return writeResponse(req, ctx, 200, result.resource, `Patched ${type}/${id}`, checked.warnings);
     } catch (error) {
       // Someone else wrote between our read and our write: re-apply the patch to their version.
       const raced = error instanceof FhirError && error.status === 412 && clientIfMatch === undefined;

@@ -1,5 +1,5 @@
 /** Checks on a request body that must be a resource of the type named in the URL. */
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError, unsupportedMediaType } from '../fhir/outcome';
 import type { FhirRequest, RequestContext, ValidationOutcome } from './types';
 
@@ -29,11 +29,22 @@ export async function validateForWrite(
   mode: 'create' | 'update',
   validated?: Promise<ValidationOutcome>,
 ): Promise<Resource> {
+  return (await validateWithWarnings(ctx, resource, mode, validated)).resource;
+}
+
+/** validateForWrite, also handing back the warnings, which `Prefer: return=OperationOutcome` shows the client. */
+export async function validateWithWarnings(
+  ctx: RequestContext,
+  resource: Resource,
+  mode: 'create' | 'update',
+  validated?: Promise<ValidationOutcome>,
+): Promise<{ resource: Resource; warnings: OperationOutcomeIssue[] }> {
   const result = await (validated ?? ctx.services.validator.validate(resource, { mode }));
   if (!result.valid) {
     throw new FhirError(422, { resourceType: 'OperationOutcome', issue: result.issues });
   }
-  if (result.appliedProfiles.length === 0) return resource;
+  const warnings = result.issues.filter((i) => i.severity === 'warning');
+  if (result.appliedProfiles.length === 0) return { resource, warnings };
   const profiles = new Set([...(resource.meta?.profile ?? []), ...result.appliedProfiles]);
-  return { ...resource, meta: { ...(resource.meta ?? {}), profile: [...profiles] } } as Resource;
+  return { resource: { ...resource, meta: { ...(resource.meta ?? {}), profile: [...profiles] } } as Resource, warnings };
 }

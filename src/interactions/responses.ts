@@ -1,6 +1,6 @@
 /** Response headers and the Prefer header, shared by every interaction. */
-import type { Resource } from '@medplum/fhirtypes';
-import { informational } from '../fhir/outcome';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { issue, outcome } from '../fhir/outcome';
 import type { FhirRequest, FhirResponse, RequestContext } from './types';
 
 export function versionTag(versionId: string | number): string {
@@ -50,13 +50,14 @@ export function writeResponse(
   status: number,
   resource: Resource,
   message: string,
+  warnings: OperationOutcomeIssue[] = [],
 ): FhirResponse {
   const headers = { ...resourceHeaders(resource), Location: versionedLocation(ctx, resource) };
   switch (preferences(req).return) {
     case 'minimal':
       return { status, headers };
     case 'OperationOutcome':
-      return { status, headers, body: informational(message) };
+      return { status, headers, body: outcome([issue('information', 'informational', message), ...warnings]) };
     default:
       return { status, headers, body: resource };
   }

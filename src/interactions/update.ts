@@ -3,7 +3,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { badRequest, preconditionFailed } from '../fhir/outcome';
 import { findMatches, inTransaction, lockCondition } from './conditional';
 import { parseIfMatch } from './preconditions';
-import { requireResource, validateForWrite } from './resource-body';
+import { requireResource, validateWithWarnings } from './resource-body';
 import { writeResponse } from './responses';
 import type { FhirRequest, FhirResponse, RequestContext } from './types';
 
@@ -14,10 +14,11 @@ export async function update(ctx: RequestContext, req: FhirRequest, type: string
   if (!ID_PATTERN.test(id)) throw badRequest(`"${id}" is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)`);
   if (body.id === undefined) throw badRequest(`The body must carry the id ${id} from the URL`, 'id');
   if (body.id !== id) throw badRequest(`The body's id "${body.id}" does not match the URL's id "${id}"`, 'id');
-  const resource = (await validateForWrite(ctx, body, 'update', req.validated)) as Resource & { id: string };
+  const checked = await validateWithWarnings(ctx, body, 'update', req.validated);
+  const resource = checked.resource as Resource & { id: string };
   const ifMatch = parseIfMatch(req.headers['if-match']);
   const result = await ctx.services.repository.update(resource, { ifMatch, session: req.session });
-  return writeResponse(req, ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`);
+  return writeResponse(req, ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`, checked.warnings);
 }
 
 export async function conditionalUpdate(ctx: RequestContext, req: FhirRequest, type: string): Promise<FhirResponse> {
@@ -25,7 +26,7 @@ export async function conditionalUpdate(ctx: RequestContext, req: FhirRequest, t
   if (req.query.length === 0) throw badRequest(`A conditional update needs search parameters, e.g. PUT ${type}?identifier=...`);
   const ifMatch = parseIfMatch(req.headers['if-match']);
   // The body of a conditional update may leave the id to the server, as a create does.
-  const validated = await validateForWrite(ctx, body, body.id === undefined ? 'create' : 'update', req.validated);
+  const { resource: validated, warnings } = await validateWithWarnings(ctx, body, body.id === undefined ? 'create' : 'update', req.validated);
   return inTransaction(ctx, req.session, async (session) => {
     await lockCondition(ctx, type, req.query, session);
     const matches = await findMatches(ctx, type, req.query, 2, session);
@@ -37,17 +38,17 @@ export async function conditionalUpdate(ctx: RequestContext, req: FhirRequest, t
       if (body.id !== undefined) {
         if (!ID_PATTERN.test(body.id)) throw badRequest(`"${body.id}" is not a valid FHIR id`, 'id');
         const result = await repository.update(validated as Resource & { id: string }, { ifMatch, session });
-        return writeResponse(req, ctx, 201, result.resource, `Created ${type}/${body.id}`);
+        return writeResponse(req, ctx, 201, result.resource, `Created ${type}/${body.id}`, warnings);
       }
       const { id: _none, ...withoutId } = validated;
       const result = await repository.create(withoutId as Resource, { session, method: 'PUT' });
-      return writeResponse(req, ctx, 201, result.resource, `Created ${type}/${result.resource.id}`);
+      return writeResponse(req, ctx, 201, result.resource, `Created ${type}/${result.resource.id}`, warnings);
     }
     const target = matches[0];
     if (body.id !== undefined && body.id !== target.id) {
       throw badRequest(`The body's id "${body.id}" differs from the matching resource ${type}/${target.id}`, 'id');
     }
     const result = await repository.update({ ...validated, id: target.id as string }, { ifMatch, session });
-    return writeResponse(req, ctx, 200, result.resource, `Updated ${type}/${target.id}`);
+    return writeResponse(req, ctx, 200, result.resource, `Updated ${type}/${target.id}`, warnings);
   });
 }

@@ -13,6 +13,8 @@ import { isKnownResourceType } from '../fhir/definitions';
 import { issue } from '../fhir/outcome';
 import type { Discriminator, ElementNode } from './element-model';
 import { CHOICE_TYPE_NAMES, isPrimitive, typeChildren } from './element-model';
+import type { ConstraintEnv } from './constraints';
+import { evaluateConstraints } from './constraints';
 import { checkTypeInvariants } from './invariants';
 import { deepEqual, matchesPattern } from './patterns';
 import { referencedType } from './references';
@@ -91,10 +93,19 @@ export class ElementChecker {
   /** Choice values a profile does not allow: Medplum reports these confusingly, so the caller drops its versions. */
   readonly narrowed: { expression: string; choice: string }[] = [];
 
+  /**
+   * The resource an expression inside the value refers to as %resource and %rootResource. A Bundle
+   * entry's or a Parameters' resource is a root of its own (its '#id' references point into its
+   * own contained); a contained resource keeps its container as %rootResource.
+   */
+  private env: ConstraintEnv;
+
   constructor(
     private readonly terminology: Terminology,
     private readonly resource: Resource,
-  ) {}
+  ) {
+    this.env = { resource, rootResource: resource };
+  }
 
   check(children: ElementNode[]): this {
     this.walkObject(this.resource as unknown as Record<string, unknown>, children, this.resource.resourceType, undefined);
@@ -102,7 +113,7 @@ export class ElementChecker {
   }
 
   private walkObject(obj: Record<string, unknown>, children: ElementNode[], path: string, type: string | undefined): void {
-    if (type) this.issues.push(...checkTypeInvariants(type, obj, path, this.resource));
+    if (type) this.issues.push(...checkTypeInvariants(type, obj, path, this.env));
     const index = indexOf(children);
     for (const key of Object.keys(obj)) {
       if (key === 'resourceType' || key.charCodeAt(0) === 95 /* "_": primitive extensions */) continue;
@@ -142,15 +153,26 @@ export class ElementChecker {
 
   private checkValue(value: unknown, node: ElementNode, type: string, at: string): void {
     if (node.requiredValueSet) this.checkBinding(value, type, node.requiredValueSet, at);
+    if (node.constraints) this.issues.push(...evaluateConstraints(node.constraints, value, at, this.env));
     if (typeof value !== 'object' || value === null || isPrimitive(type)) return;
     const record = value as Record<string, unknown>;
     if (type === 'Reference') this.checkReference(record, node, at);
     if (type === 'Resource' || type === 'DomainResource') {
       const nested = record.resourceType;
-      if (typeof nested === 'string' && isKnownResourceType(nested)) this.walkObject(record, typeChildren(nested), at, undefined);
+      if (typeof nested === 'string' && isKnownResourceType(nested)) this.walkNestedResource(record, nested, at, node.name === 'contained');
       return;
     }
     this.walkObject(record, node.children ?? typeChildren(type), at, type);
+  }
+
+  private walkNestedResource(record: Record<string, unknown>, type: string, at: string, contained: boolean): void {
+    const outer = this.env;
+    this.env = { resource: record, rootResource: contained ? outer.rootResource : record };
+    try {
+      this.walkObject(record, typeChildren(type), at, undefined);
+    } finally {
+      this.env = outer;
+    }
   }
 
   private checkBinding(value: unknown, type: string, url: string, at: string): void {
@@ -182,7 +204,7 @@ export class ElementChecker {
     const targets = node.types.find((t) => t.code === 'Reference')?.targets;
     if (!targets) return;
     const declared = typeof reference.type === 'string' ? reference.type.replace(HL7_SD, '') : undefined;
-    const actual = typeof reference.reference === 'string' ? referencedType(reference.reference, this.resource) : undefined;
+    const actual = typeof reference.reference === 'string' ? referencedType(reference.reference, this.env.rootResource as Resource) : undefined;
     for (const found of [actual, declared]) {
       if (found !== undefined && !targets.includes(found)) {
         this.issues.push(issue('error', 'structure', `A reference to ${found} is not allowed here; expected ${targets.join(' | ')}`, at));

@@ -6,7 +6,9 @@
  */
 import { tryGetDataType } from '@medplum/core';
 import type { InternalSchemaElement } from '@medplum/core';
-import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
+import type { ElementDefinition, ElementDefinitionConstraint, StructureDefinition } from '@medplum/fhirtypes';
+import type { CompiledConstraint } from './constraints';
+import { compileConstraints } from './constraints';
 
 export interface TypeRef {
   code: string;
@@ -35,6 +37,8 @@ export interface ElementNode {
   sliceName?: string;
   /** Inside a slice: Medplum does not look here, so cardinality, fixed and pattern are ours to check. */
   inSlice: boolean;
+  /** Constraints a profile added on this element (Medplum reports only the first failing one, and no warnings). */
+  constraints?: CompiledConstraint[];
 }
 
 const HL7_SD = 'http://hl7.org/fhir/StructureDefinition/';
@@ -80,6 +84,23 @@ function valueOf(ed: ElementDefinition, prefix: 'fixed' | 'pattern'): unknown {
   return undefined;
 }
 
+const HL7_DEFINITION = 'http://hl7.org/fhir/StructureDefinition/';
+
+/** The constraints a profile (not the R4 base or a data type) put on an element. */
+function profileAdded(constraints: ElementDefinitionConstraint[] | undefined): ElementDefinitionConstraint[] {
+  return (constraints ?? []).filter((c) => c.source !== undefined && !c.source.startsWith(HL7_DEFINITION));
+}
+
+/** The root constraints of a profile (all of them: base and added), or of a base type; compiled. */
+export function rootConstraints(sd: StructureDefinition | undefined, type: string): CompiledConstraint[] {
+  if (sd) return compileConstraints(type, sd.snapshot?.element?.[0]?.constraint);
+  const schema = tryGetDataType(type);
+  return compileConstraints(
+    type,
+    (schema?.constraints ?? []).map((c) => ({ key: c.key, severity: c.severity, human: c.description, expression: c.expression, source: `${HL7_DEFINITION}${type}` })),
+  );
+}
+
 /** The element tree of a profile, from its complete snapshot. */
 export function treeFromSnapshot(sd: StructureDefinition, profileType: ProfileTypeLookup): ElementNode[] {
   const elements = sd.snapshot?.element ?? [];
@@ -108,6 +129,8 @@ export function treeFromSnapshot(sd: StructureDefinition, profileType: ProfileTy
       sliceName: ed.sliceName,
       inSlice,
     };
+    const own = compileConstraints(ed.path ?? id, profileAdded(ed.constraint));
+    if (own.length) node.constraints = own;
     byId.set(id, node);
     if (colon >= 0) {
       const sliced = byId.get(id.slice(0, lastDot + 1 + colon));

@@ -6,7 +6,8 @@
  */
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { ConstraintEnv } from './constraints';
 import { issue } from '../fhir/outcome';
 import { typeInvariants } from './element-model';
 
@@ -54,7 +55,7 @@ function certainlyHolds(key: string, value: unknown): boolean {
 }
 
 /** Issues for the data-type invariants the value breaks. Only an explicit `false` fails. */
-export function checkTypeInvariants(type: string, value: unknown, path: string, resource: Resource): OperationOutcomeIssue[] {
+export function checkTypeInvariants(type: string, value: unknown, path: string, env: ConstraintEnv): OperationOutcomeIssue[] {
   let invariants = compiled.get(type);
   if (!invariants) {
     invariants = compileFor(type);
@@ -62,12 +63,11 @@ export function checkTypeInvariants(type: string, value: unknown, path: string, 
   }
   if (invariants.length === 0) return [];
   const issues: OperationOutcomeIssue[] = [];
-  const env = { resource, rootResource: resource };
   for (const inv of invariants) {
     if (certainlyHolds(inv.key, value)) continue;
     let result: unknown[];
     try {
-      result = inv.evaluate(value, env);
+      result = inv.evaluate(value, env as unknown as Record<string, unknown>);
     } catch {
       continue;
     }

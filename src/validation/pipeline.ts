@@ -9,8 +9,10 @@ import { mtmStructureDefinitions, mtmTerminology } from '../conformance';
 import { isKnownResourceType, loadBaseDefinitions } from '../fhir/definitions';
 import { hasErrors, issue } from '../fhir/outcome';
 import { ElementChecker } from './element-checks';
+import type { CompiledConstraint } from './constraints';
+import { evaluateConstraints } from './constraints';
 import type { ElementNode } from './element-model';
-import { treeFromSnapshot, typeChildren } from './element-model';
+import { rootConstraints, treeFromSnapshot, typeChildren } from './element-model';
 import { mergeIssues } from './issues';
 import { MedplumStage } from './medplum-stage';
 import type { RequiredProfileRule } from './profile-selection';
@@ -38,12 +40,27 @@ interface KnownProfile {
   sd: StructureDefinition;
   type: string;
   tree?: ElementNode[];
+  constraints?: CompiledConstraint[];
 }
 
 const HL7_SD = 'http://hl7.org/fhir/StructureDefinition/';
 
 /** The resource types our profiles constrain, compiled by ajv at start instead of on first use. */
 const WARM_TYPES = ['MedicationStatement', 'List', 'CarePlan', 'DetectedIssue', 'Task', 'Patient', 'Practitioner', 'Bundle'];
+
+/** Small resources that go through every stage (the MTM profiles, a reference, a Period, a coding). */
+const WARM_RESOURCES: Resource[] = [
+  {
+    resourceType: 'MedicationStatement',
+    status: 'active',
+    medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '197361' }], text: 'amlodipine' },
+    subject: { reference: 'Patient/warm-up' },
+    effectivePeriod: { start: '2024-01-01', end: '2024-02-01' },
+    dosage: [{ text: 'once daily', timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } } }],
+  },
+  { resourceType: 'Task', status: 'requested', intent: 'plan', for: { reference: 'Patient/warm-up' } },
+  { resourceType: 'List', status: 'current', mode: 'working', subject: { reference: 'Patient/warm-up' }, entry: [{ item: { reference: 'MedicationStatement/warm-up' } }] },
+];
 
 export class ValidationPipeline {
   private readonly structure = new StructureValidator();
@@ -69,11 +86,34 @@ export class ValidationPipeline {
   warmUp(): void {
     this.terminology.load();
     this.structure.prepare(WARM_TYPES);
-    for (const url of this.profiles.keys()) this.tree(url);
+    for (const [url, known] of this.profiles) {
+      this.tree(url);
+      this.constraints(url, known.type);
+    }
+    for (const type of WARM_TYPES) this.constraints(undefined, type);
+    // A few runs through every stage, so the first requests do not pay for lazy compilation and a cold JIT.
+    for (let i = 0; i < 20; i++) for (const resource of WARM_RESOURCES) this.validate(resource);
   }
 
   knownProfiles(): string[] {
     return [...this.profiles.keys()];
+  }
+
+  private readonly baseConstraints = new Map<string, CompiledConstraint[]>();
+
+  /** The root constraints of a profile (its snapshot holds the base's too) or of a base type. */
+  private constraints(url: string | undefined, type: string): CompiledConstraint[] {
+    if (url) {
+      const known = this.profiles.get(url) as KnownProfile;
+      known.constraints ??= rootConstraints(known.sd, type);
+      return known.constraints;
+    }
+    let base = this.baseConstraints.get(type);
+    if (!base) {
+      base = rootConstraints(undefined, type);
+      this.baseConstraints.set(type, base);
+    }
+    return base;
   }
 
   private tree(url: string): ElementNode[] {
@@ -112,7 +152,13 @@ export class ValidationPipeline {
     const narrowed: { expression: string; choice: string }[] = [];
     // A profile's snapshot includes its base, so with profiles the base needs no run of its own.
     for (const url of applied.length ? applied : [undefined]) {
-      stage2.push(...this.medplum.validate(resource, url));
+      const medplumIssues = this.medplum.validate(resource, url);
+      stage2.push(...medplumIssues);
+      // Medplum evaluates the root's error constraints and reports the first that fails; only then
+      // must the others be evaluated here, so that each failing one is reported.
+      const rootFailed = medplumIssues.some((i) => i.code === 'invariant' && i.expression?.[0] === type);
+      const constraints = this.constraints(url, type).filter((c) => rootFailed || c.severity === 'warning');
+      stage3.push(...evaluateConstraints(constraints, resource, type, { resource, rootResource: resource }));
       const checker = new ElementChecker(this.terminology, resource).check(url ? this.tree(url) : typeChildren(type));
       stage3.push(...checker.issues);
       narrowed.push(...checker.narrowed);

@@ -20,12 +20,16 @@ describe('the validation pipeline', () => {
       assert.deepEqual(result.appliedProfiles, [PROFILE.medicationStatement]);
     });
 
-    it('requires the MTM profile of a MedicationStatement without meta.profile (dosage.text missing -> error)', () => {
+    it('requires the MTM profile of a MedicationStatement without meta.profile (subject a Group -> error, dosage.text missing -> warning)', () => {
       const { meta: _meta, ...ms } = statement();
       delete ms.dosage?.[0].text;
+      ms.subject = { reference: 'Group/1' };
       const result = strict.validate(ms as Resource);
       assert.equal(result.valid, false);
-      assert.equal(at(result.issues, 'MedicationStatement.dosage[0].text')?.diagnostics, 'Missing required property');
+      assert.match(at(result.issues, 'MedicationStatement.subject')?.diagnostics ?? '', /expected Patient/);
+      const warning = at(result.issues, 'MedicationStatement');
+      assert.equal(warning?.severity, 'warning');
+      assert.match(warning?.diagnostics ?? '', /^mtm-ms-2: .*How I use it/);
     });
 
     it('leaves a CarePlan without the MAP category to the base definition', () => {
@@ -60,7 +64,8 @@ describe('the validation pipeline', () => {
         warmUp: false,
         requiredProfiles: [{ resourceType: 'MedicationStatement', profile: PROFILE.medicationStatement, when: "status = 'active'" }],
       });
-      const { meta: _meta, dosage: _dosage, ...ms } = statement();
+      const { meta: _meta, ...ms } = statement();
+      ms.subject = { reference: 'Group/1' };
       assert.equal(onlyActive.validate({ ...ms, status: 'completed' } as Resource).valid, true);
       assert.equal(onlyActive.validate(ms as Resource).valid, false);
     });
@@ -102,13 +107,14 @@ describe('the validation pipeline', () => {
     });
 
     it('applies a profile asked for in the options (as $validate?profile= does), even one the rules would not require', () => {
-      const list = readExample<Resource & { meta?: unknown; code?: unknown }>('mtm/medication-list.json');
+      const list = readExample<Resource & { meta?: unknown; code?: unknown; source?: unknown }>('mtm/medication-list.json');
       delete list.meta;
+      delete list.source;
       list.code = { coding: [{ system: 'http://loinc.org', code: '11450-4' }] };
       assert.equal(strict.validate(list).valid, true, 'not an MTM list code: base definition only');
       const result = strict.validate(list, { profiles: [PROFILE.medicationList] });
       assert.equal(result.valid, false);
-      assert.match(at(result.issues, 'List.code')?.diagnostics ?? '', /required ValueSet/);
+      assert.match(at(result.issues, 'List.source')?.diagnostics ?? '', /Missing required property/);
     });
 
     it('rejects an unknown profile asked for in the options, lenient or not', () => {
@@ -196,7 +202,7 @@ describe('the validation pipeline', () => {
     const ms = statement() as MedicationStatement;
     ms.status = 'bogus' as MedicationStatement['status'];
     ms.subject = { reference: 'Group/1' };
-    delete ms.dateAsserted;
+    ms.effectivePeriod = { start: '2024-02-01', end: '2024-01-01' };
     const result = strict.validate(ms);
     assert.equal(errors(result.issues).length, 3, JSON.stringify(result.issues));
     for (const i of result.issues) {
