@@ -10,6 +10,9 @@ export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 /** R4's list-item-flag CodeSystem is identified by this OID (hl7.org/fhir/R4/codesystem-list-item-flag.html). */
 export const LIST_ITEM_FLAG = 'urn:oid:1.2.36.1.2001.1001.101.104.16592';
 
+/** Every medication list type this server knows (SMP's, discharge, current, history): profiles/ValueSet-mtm-medication-list-type.json. */
+export const MEDICATION_LIST_TYPES = 'http://mtm-fhir.org/fhir/ValueSet/mtm-medication-list-type';
+
 interface Code {
   system: string;
   code: string;

@@ -8,7 +8,7 @@ import { badRequest, conflict, notFound, outcome } from '../../fhir/outcome';
 import { findMatches } from '../../interactions/conditional';
 import { type OperationHandler, parameterValue } from '../../interactions/operations/registry';
 import type { RequestContext } from '../../interactions/types';
-import { CURRENT_LIST_CODES, tokenSearch } from '../medication-lists';
+import { MEDICATION_LIST_TYPES } from '../medication-lists';
 import { readMedicationList } from '../reconciliation/medication-list-reader';
 
 export const SMP_QUERY_DEFINITION = 'http://mtm-fhir.org/fhir/OperationDefinition/smp-query';
@@ -27,10 +27,11 @@ async function matchPatient(ctx: RequestContext, patient: Patient): Promise<stri
   return [...ids][0];
 }
 
-function listCodes(listType: CodeableConcept | undefined): string {
+/** The code criterion: the codes asked for, or, without list-type, any medication list type (the OperationDefinition's promise). */
+function listCodes(listType: CodeableConcept | undefined): [string, string] {
   const codings = (listType?.coding ?? []).filter((c) => c.code);
-  if (codings.length === 0) return tokenSearch(CURRENT_LIST_CODES);
-  return codings.map((c) => (c.system ? `${c.system}|${c.code}` : (c.code as string))).join(',');
+  if (codings.length === 0) return ['code:in', MEDICATION_LIST_TYPES];
+  return ['code', codings.map((c) => (c.system ? `${c.system}|${c.code}` : (c.code as string))).join(',')];
 }
 
 async function readIfPresent(ctx: RequestContext, reference: string | undefined): Promise<Resource | undefined> {
@@ -62,13 +63,15 @@ export const smpQuery: OperationHandler = {
       'List',
       [
         ['subject', `Patient/${patientId}`],
-        ['code', listCodes(listType)],
+        listCodes(listType),
         ['status', 'current'],
       ],
       50,
     );
     const latest = (lists as List[]).sort((a, b) => (b.meta?.lastUpdated ?? '').localeCompare(a.meta?.lastUpdated ?? ''))[0];
-    if (!latest?.id) throw notFound(`Patient/${patientId} has no current medication list of the requested type`);
+    if (!latest?.id) {
+      throw notFound(listType ? `Patient/${patientId} has no current medication list of the requested type` : `Patient/${patientId} has no current medication list`);
+    }
 
     const { list, statements } = await readMedicationList(ctx, latest.id);
     const patient = (await ctx.services.repository.read('Patient', patientId)).resource;

@@ -29,6 +29,25 @@ async function submittedDischargeLists(ctx: RequestContext, response: Bundle, se
   return ids;
 }
 
+/** What the transaction did, entry by entry, in one sentence: "2 created, 1 updated, 1 read (nothing stored)". */
+export function describeEntries(request: Bundle, response: Bundle): string {
+  const counts = new Map<string, number>();
+  (response.entry ?? []).forEach((entry, i) => {
+    const method = request.entry?.[i]?.request?.method;
+    const status = Number.parseInt(entry.response?.status ?? '', 10);
+    let what: string;
+    if (method === 'GET' || method === 'HEAD') what = 'read (nothing stored)';
+    else if (method === 'DELETE') what = 'deleted';
+    else if (status === 201) what = 'created';
+    else if (method === 'POST') what = 'already present (conditional create; nothing stored)';
+    else what = 'updated';
+    counts.set(what, (counts.get(what) ?? 0) + 1);
+  });
+  const total = response.entry?.length ?? 0;
+  const parts = [...counts].map(([what, n]) => `${n} ${what}`);
+  return `Processed ${total} ${total === 1 ? 'entry' : 'entries'} of the submitted medication data: ${parts.join(', ') || 'nothing to do'}`;
+}
+
 export const smpSubmit: OperationHandler = {
   code: 'smp-submit',
   definition: SMP_SUBMIT_DEFINITION,
@@ -56,9 +75,7 @@ export const smpSubmit: OperationHandler = {
       return { response: response.body, reconciliations };
     });
 
-    const issues: OperationOutcomeIssue[] = [
-      { severity: 'information', code: 'informational', diagnostics: `Stored ${result.response.entry?.length ?? 0} entries of the submitted medication data` },
-    ];
+    const issues: OperationOutcomeIssue[] = [{ severity: 'information', code: 'informational', diagnostics: describeEntries(data, result.response) }];
     const output: Parameters = { resourceType: 'Parameters', parameter: [] };
     for (const r of result.reconciliations) {
       if (r.skipped) {
