@@ -64,9 +64,12 @@ export const smpSubmit: OperationHandler = {
     if (!data || data.resourceType !== 'Bundle' || data.type !== 'transaction') {
       throw badRequest('smp-medication-data must be a Bundle of type transaction', 'Parameters.parameter[smp-medication-data]');
     }
-    const engine = ctx.services.repository.engine;
     const entries = prepareTransaction(ctx, { ...req, segments: [], body: data, bodyKind: 'resource' }, data);
-    const result = await engine.withTransaction(async (session) => {
+    // Inside a transaction Bundle, the submission joins the Bundle's transaction: its writes commit
+    // or roll back with the Bundle (and a second storage transaction would wait on the first's lock).
+    const inTransaction = <R>(work: (session: StorageSession) => Promise<R>): Promise<R> =>
+      req.session ? work(req.session) : ctx.services.repository.engine.withTransaction(work);
+    const result = await inTransaction(async (session) => {
       const response = await runTransaction(ctx, entries, dispatch, session);
       const reconciliations: DischargeReconciliation[] = [];
       for (const listId of await submittedDischargeLists(ctx, response.body, session)) {
