@@ -1,6 +1,7 @@
 /**
- * Starts the real application on a real embedded engine in a fresh temporary directory, for
- * supertest. Every test file gets its own data directory, so tests never see each other's data.
+ * Starts the real application on a real engine for supertest: the embedded engine in a fresh
+ * temporary directory, or, when MONGODB_URI is set, MongoDB with a fresh database dropped at close.
+ * Every test server gets its own store, so tests never see each other's data.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { type ServerConfig, testConfig } from '../../src/config';
 import { buildServer, type FhirServer } from '../../src/server';
+import { dropDatabase, freshDatabaseName, TEST_MONGODB_URI } from './mongodb';
 
 export interface TestServer {
   server: FhirServer;
@@ -21,7 +23,8 @@ export interface TestServer {
 
 export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-fhir-test-'));
-  const config = testConfig({ dataDir, ...overrides });
+  const mongo = TEST_MONGODB_URI && !overrides.dataDir ? { mongodbUri: TEST_MONGODB_URI, mongodbDatabase: freshDatabaseName('mtm_test') } : {};
+  const config = testConfig({ dataDir, ...mongo, ...overrides });
   const server = await buildServer(config);
   return {
     server,
@@ -31,6 +34,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     async close() {
       await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      if (config.mongodbUri) await dropDatabase(config.mongodbUri, config.mongodbDatabase);
     },
   };
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { EmbeddedEngine } from '../../src/storage/embedded/embedded-engine';
 import { MongoEngine } from '../../src/storage/mongodb/mongodb-engine';
 import type { StorageEngine } from '../../src/storage/port';
+import { dropDatabase, freshDatabaseName } from '../helpers/mongodb';
 
 export interface EngineUnderTest {
   name: string;
@@ -46,9 +47,15 @@ export const mongoEngine: EngineUnderTest = {
   name: 'mongodb',
   async open() {
     if (!mongoUri) throw new Error(MONGODB_SKIPPED);
-    const database = `mtm_contract_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+    const database = freshDatabaseName('mtm_contract');
     const engine = await MongoEngine.connect(mongoUri, database);
-    return { engine, dispose: () => engine.close() };
+    return {
+      engine,
+      async dispose() {
+        await engine.close();
+        await dropDatabase(mongoUri, database);
+      },
+    };
   },
 };
 

@@ -7,7 +7,7 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { newResourceId } from '../../repository/resource-ids';
 import type { StorageSession } from '../../storage/port';
-import { findMatches, parseQueryString } from '../conditional';
+import { findMatches, lockCondition, parseQueryString } from '../conditional';
 import type { FhirRequest, FhirResponse, RequestContext } from '../types';
 import type { Dispatch } from './batch';
 import { atEntry, type BundleRequestEntry, entryError, readEntry } from './bundle-entries';
@@ -84,6 +84,9 @@ async function identify(
     let id: string = newResourceId();
     const condition = request.headers['if-none-exist'];
     if (condition) {
+      // The same lock as a standalone conditional create: on MongoDB, two concurrent Bundles with
+      // this condition then conflict, and the retried one sees the other's resource.
+      await lockCondition(ctx, type, parseQueryString(condition), session);
       const matches = await findMatches(ctx, type, parseQueryString(condition), 2, session);
       if (matches.length > 1) throw entryError(entry.index, 412, `ifNoneExist "${condition}" matches ${matches.length} ${type} resources`);
       if (matches.length === 1) id = matches[0].id as string;
@@ -91,7 +94,9 @@ async function identify(
     request.assignedId = id;
     if (isPlaceholder(entry.fullUrl)) replacements.set(entry.fullUrl, `${type}/${id}`);
   } else if (entry.method === 'PUT' && request.segments.length === 1 && request.query.length > 0) {
-    // A conditional update becomes a plain update of the resource it resolves to.
+    // A conditional update becomes a plain update of the resource it resolves to, under the
+    // standalone path's condition lock (see above).
+    await lockCondition(ctx, type, request.query, session);
     const matches = await findMatches(ctx, type, request.query, 2, session);
     if (matches.length > 1) throw entryError(entry.index, 412, `the conditional update matches ${matches.length} ${type} resources`);
     const body = request.body as Resource;
