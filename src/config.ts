@@ -17,6 +17,8 @@ export interface ServerConfig {
   dataDir: string;
   mongodbUri?: string;
   mongodbDatabase: string;
+  /** Longest a MongoDB query may run (maxTimeMS) before the request is answered 503. */
+  mongodbMaxTimeMs: number;
   logLevel: LogLevel;
   /** JSON lines for machines (default), or pino-pretty's coloured lines for a person at a terminal. */
   logFormat: LogFormat;
@@ -109,6 +111,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     mongodbUri: env.MONGODB_URI || undefined,
     mongodbDatabase: env.MONGODB_DATABASE ?? 'mtm',
+    mongodbMaxTimeMs: integer(env, 'MONGODB_MAX_TIME_MS', 30_000, 1),
     logLevel,
     logFormat,
     metricsPort: integer(env, 'METRICS_PORT', 9464),

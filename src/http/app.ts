@@ -10,6 +10,7 @@ import { ANONYMOUS, type FhirRequest, type RequestContext, type Services } from 
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../ops/metrics';
 import type { Readiness } from '../ops/readiness';
+import { StorageUnavailableError } from '../storage/port';
 import { bodyKindOf, parseJsonBody } from './body';
 import { negotiate, type ResponseFormat } from './negotiation';
 import { healthRouter } from './operations-endpoints';
@@ -38,6 +39,11 @@ function send(res: Response, status: number, body: Resource | undefined, headers
 
 function sendError(res: Response, error: FhirError, format: ResponseFormat): void {
   send(res, error.status, error.outcome, error.headers, format);
+}
+
+/** The store could not answer now: 503, and the client may retry after a short wait. */
+function storageUnavailable(error: StorageUnavailableError): FhirError {
+  return new FhirError(503, [issue('error', 'transient', error.message)], { 'Retry-After': '5' });
 }
 
 /** Body-parser errors carry a `type`; map them onto FHIR's statuses. */
@@ -123,6 +129,7 @@ export function createApp(services: Services, logger: Logger, observability: Obs
       send(res, response.status, response.body, response.headers, format);
     } catch (error) {
       if (isFhirError(error)) return sendError(res, error, format);
+      if (error instanceof StorageUnavailableError) return sendError(res, storageUnavailable(error), format);
       logUnexpected(logger, req, res, error);
       sendError(res, new FhirError(500, [issue('fatal', 'exception', 'Internal server error; the incident has been logged')]), format);
     }

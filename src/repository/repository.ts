@@ -13,7 +13,8 @@ import {
 } from '../storage/collections';
 import type { DocumentCollection, Filter, IndexSpec, SortSpec, StorageEngine, StorageSession } from '../storage/port';
 import { DuplicateKeyError } from '../storage/port';
-import { conflict, gone, notFound, preconditionFailed } from '../fhir/outcome';
+import { BSON } from 'mongodb';
+import { conflict, gone, notFound, payloadTooLarge, preconditionFailed } from '../fhir/outcome';
 import { newResourceId } from './resource-ids';
 
 /** Computes what a resource is searched and sorted by; supplied by the search layer. */
@@ -71,6 +72,21 @@ export interface HistoryQuery {
 }
 
 const MAX_CAS_RETRIES = 20;
+
+/**
+ * MongoDB stores no document over 16 MiB of BSON (the resource with its search values). Both
+ * engines apply the limit, before writing, so that both accept exactly the same data.
+ */
+export const MAX_DOCUMENT_BSON_BYTES = 16 * 1024 * 1024;
+
+function assertStorableSize(doc: ResourceDocument): void {
+  const bytes = BSON.calculateObjectSize(doc as unknown as BSON.Document);
+  if (bytes > MAX_DOCUMENT_BSON_BYTES) {
+    throw payloadTooLarge(
+      `The ${doc.resource?.resourceType ?? 'resource'} with its search values takes ${bytes} bytes stored, over the limit of ${MAX_DOCUMENT_BSON_BYTES} (16 MiB)`,
+    );
+  }
+}
 
 export class ResourceRepository {
   private readonly history: DocumentCollection<HistoryDocument>;
@@ -228,8 +244,10 @@ export class ResourceRepository {
     const id = stored.id as string;
     const ts = Date.parse(stored.meta?.lastUpdated as string);
     const collection = await this.collection(type);
+    const doc: ResourceDocument = { _id: id, vid, ts, resource: stored, ...this.indexer.index(stored) };
+    assertStorableSize(doc);
     try {
-      await collection.insertOne({ _id: id, vid, ts, resource: stored, ...this.indexer.index(stored) }, { session });
+      await collection.insertOne(doc, { session });
     } catch (error) {
       if (error instanceof DuplicateKeyError) throw new ConcurrentWrite();
       throw error;
@@ -249,6 +267,7 @@ export class ResourceRepository {
     const ts = Date.parse(stored.meta?.lastUpdated as string);
     const collection = await this.collection(type);
     const doc: ResourceDocument = { _id: id, vid, ts, resource: stored, ...this.indexer.index(stored) };
+    assertStorableSize(doc);
     const result = await collection.replaceOne({ _id: id, vid: current.vid }, doc, { session });
     if (result.matchedCount === 0) throw new ConcurrentWrite();
     await this.history.insertOne({ _id: historyId(type, id, vid), type, rid: id, vid, ts, method, resource: stored }, { session });

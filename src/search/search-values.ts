@@ -39,6 +39,8 @@ export function unescapeValue(value: string): string {
 /** The comma-separated alternatives of one parameter occurrence (an OR), escapes kept. */
 export function alternatives(name: string, raw: string): string[] {
   if (raw.length > MAX_VALUE_LENGTH) throw badRequest(`The value of ${name} is longer than ${MAX_VALUE_LENGTH} characters`, name);
+  // No FHIR value holds a NUL, and MongoDB refuses one inside a regular expression.
+  if (raw.includes('\u0000')) throw badRequest(`The value of ${name} contains a NUL character`, name);
   return splitUnescaped(raw, ',');
 }
 

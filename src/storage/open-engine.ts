@@ -12,7 +12,7 @@ export async function openStorageEngine(config: ServerConfig): Promise<StorageEn
 }
 
 async function openEngine(config: ServerConfig): Promise<StorageEngine> {
-  if (config.mongodbUri) return MongoEngine.connect(config.mongodbUri, config.mongodbDatabase);
+  if (config.mongodbUri) return MongoEngine.connect(config.mongodbUri, config.mongodbDatabase, { maxTimeMs: config.mongodbMaxTimeMs });
   return new EmbeddedEngine({
     dataDir: config.dataDir,
     synchronous: config.embeddedSynchronous,

@@ -74,3 +74,14 @@ export class DuplicateKeyError extends Error {
     this.name = 'DuplicateKeyError';
   }
 }
+
+/**
+ * The store cannot answer now (a query ran past its time limit, the server is unreachable): the
+ * HTTP layer answers 503, and the client may retry. Nothing was written.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageUnavailableError';
+  }
+}

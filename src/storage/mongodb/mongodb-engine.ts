@@ -17,7 +17,12 @@ import type {
   StorageSession,
   WriteOptions,
 } from '../port';
-import { DuplicateKeyError } from '../port';
+import { DuplicateKeyError, StorageUnavailableError } from '../port';
+
+export interface MongoEngineOptions {
+  /** Longest any query may run on the server (maxTimeMS); past it the request gets 503. */
+  maxTimeMs: number;
+}
 
 class MongoSession implements StorageSession {
   readonly engine = 'mongodb';
@@ -25,37 +30,64 @@ class MongoSession implements StorageSession {
 }
 
 function driverSession(session: StorageSession | undefined): ClientSession | undefined {
-  return session instanceof MongoSession ? session.clientSession : undefined;
+  if (session === undefined) return undefined;
+  // A session of another engine would silently run the call outside any transaction.
+  if (!(session instanceof MongoSession)) throw new Error(`A ${session.engine} storage session was passed to the MongoDB engine`);
+  return session.clientSession;
 }
 
 const DUPLICATE_KEY = 11000;
+const MAX_TIME_MS_EXPIRED = 50;
+
+/** Driver errors that mean "not now" rather than "never": the client may retry. */
+function translated(error: unknown, maxTimeMs: number): unknown {
+  if (error instanceof MongoServerError && error.code === MAX_TIME_MS_EXPIRED) {
+    return new StorageUnavailableError(`The query ran longer than ${maxTimeMs} ms and was stopped; narrow the search or retry later`);
+  }
+  return error;
+}
 
 // The driver's generics are keyed to its own Document/Filter types; the port's are structurally the
 // same plain objects, so the adapter converts at this one boundary.
 type DriverFilter = Parameters<Collection<Document>['find']>[0] & object;
 
 class MongoCollection<T extends Document> implements DocumentCollection<T> {
-  constructor(private readonly collection: Collection<T>) {}
+  constructor(
+    private readonly collection: Collection<T>,
+    private readonly maxTimeMs: number,
+  ) {}
 
   get name(): string {
     return this.collection.collectionName;
   }
 
   async find(filter: Filter, options: FindOptions = {}): Promise<T[]> {
-    let cursor = this.collection.find(filter as DriverFilter, { session: driverSession(options.session) });
+    let cursor = this.collection.find(filter as DriverFilter, { session: driverSession(options.session), maxTimeMS: this.maxTimeMs });
     if (options.sort) cursor = cursor.sort(options.sort);
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit) cursor = cursor.limit(options.limit);
     if (options.projection) cursor = cursor.project(options.projection);
-    return (await cursor.toArray()) as T[];
+    try {
+      return (await cursor.toArray()) as T[];
+    } catch (error) {
+      throw translated(error, this.maxTimeMs);
+    }
   }
 
   async findOne(filter: Filter, options: WriteOptions = {}): Promise<T | null> {
-    return (await this.collection.findOne(filter as DriverFilter, { session: driverSession(options.session) })) as T | null;
+    try {
+      return (await this.collection.findOne(filter as DriverFilter, { session: driverSession(options.session), maxTimeMS: this.maxTimeMs })) as T | null;
+    } catch (error) {
+      throw translated(error, this.maxTimeMs);
+    }
   }
 
   async countDocuments(filter: Filter, options: WriteOptions = {}): Promise<number> {
-    return this.collection.countDocuments(filter as DriverFilter, { session: driverSession(options.session) });
+    try {
+      return await this.collection.countDocuments(filter as DriverFilter, { session: driverSession(options.session), maxTimeMS: this.maxTimeMs });
+    } catch (error) {
+      throw translated(error, this.maxTimeMs);
+    }
   }
 
   async insertOne(doc: T, options: WriteOptions = {}): Promise<void> {
@@ -98,16 +130,31 @@ export class MongoEngine implements StorageEngine {
   private constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
+    private readonly options: MongoEngineOptions,
   ) {}
 
-  static async connect(uri: string, database: string): Promise<MongoEngine> {
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+  static async connect(uri: string, database: string, options: MongoEngineOptions = { maxTimeMs: 30_000 }): Promise<MongoEngine> {
+    const client = new MongoClient(uri, {
+      serverSelectionTimeoutMS: 10_000,
+      // A field left undefined is not stored as null: both engines store the same documents.
+      ignoreUndefined: true,
+      // Reads outside transactions see only what a majority holds, so never a write that a
+      // failover could still roll back; writes are acknowledged by a majority for the same reason.
+      readConcern: { level: 'majority' },
+      writeConcern: { w: 'majority' },
+    });
     await client.connect();
-    return new MongoEngine(client, client.db(database));
+    try {
+      await requireTransactions(client);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return new MongoEngine(client, client.db(database), options);
   }
 
   collection<T extends Document>(name: string): DocumentCollection<T> {
-    return new MongoCollection<T>(this.db.collection<T>(name));
+    return new MongoCollection<T>(this.db.collection<T>(name), this.options.maxTimeMs);
   }
 
   async withTransaction<R>(work: (session: StorageSession) => Promise<R>): Promise<R> {
@@ -125,4 +172,18 @@ export class MongoEngine implements StorageEngine {
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+/**
+ * Multi-document transactions need a replica set (or a sharded cluster). A standalone server would
+ * fail on the first write with a driver error, so it is refused at start-up, saying why.
+ */
+async function requireTransactions(client: MongoClient): Promise<void> {
+  const hello = (await client.db('admin').command({ hello: 1 })) as { setName?: string; msg?: string };
+  if (hello.setName || hello.msg === 'isdbgrid') return;
+  throw new Error(
+    'MongoDB is running as a standalone server, but this server needs multi-document transactions, which only a replica set ' +
+      '(or a sharded cluster) offers. Start mongod with --replSet rs0 and run rs.initiate() once (docker-compose.yml does both), ' +
+      'and add replicaSet=rs0 to MONGODB_URI.',
+  );
 }
