@@ -13,7 +13,8 @@ import { ServerMetrics } from './ops/metrics';
 import { Readiness, settledCheck } from './ops/readiness';
 import { countStoredResources, probeStorage } from './ops/storage-checks';
 import { OperationRegistry } from './interactions/operations/registry';
-import { OPEN_ACCESS, type Services } from './interactions/types';
+import type { Services } from './interactions/types';
+import { ScopePolicy } from './auth/policy';
 import { validateOperation } from './interactions/operations/validate';
 import { startValidationService } from './validation';
 import { createLogger, type Logger } from './logger';
@@ -58,14 +59,15 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   await repository.init(resourceTypes());
   const reindexed = await reindexStale(repository, searchIndex.indexer, resourceTypes());
   if (reindexed) logger.info(`Re-indexed the search values of ${reindexed} stored resources`, { event: 'reindex', resources: reindexed });
+  const search = createSearchService(repository, searchIndex, config.search);
   const services: Services = {
     config,
     repository,
     validator,
     operations: new OperationRegistry(),
-    access: OPEN_ACCESS,
+    access: new ScopePolicy(repository, searchIndex.indexer, search),
     profileTypes: mtmProfileTypes(),
-    search: createSearchService(repository, searchIndex, config.search),
+    search,
   };
   repository
     .addWriteRule(reviewLifecycleRule({ repository, validator, policy: { tmrCadenceMonths: config.mtm.tmrCadenceMonths } }))

@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError, isFhirError, notFound, outcome, issue, payloadTooLarge, unsupportedMediaType } from '../fhir/outcome';
 import { dispatch } from '../interactions/dispatch';
+import { contextFor } from '../interactions/guarded-services';
 import { ANONYMOUS, type FhirRequest, type RequestContext, type Services } from '../interactions/types';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../ops/metrics';
@@ -123,7 +124,7 @@ export function createApp(services: Services, logger: Logger, observability: Obs
       const param = (name: string) => query.find(([k]) => k === name)?.[1];
       format = negotiate(param('_format'), req.get('accept'), param('_pretty'));
       const baseUrl = config.publicBaseUrl ?? `${req.protocol}://${req.get('host')}${config.basePath}`;
-      const ctx: RequestContext = { services, baseUrl, security: ANONYMOUS };
+      const ctx: RequestContext = contextFor(services, baseUrl, ANONYMOUS);
       res.locals.principal = ctx.security.principal;
       const response = await dispatch(ctx, toFhirRequest(req, query));
       send(res, response.status, response.body, response.headers, format);

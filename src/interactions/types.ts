@@ -6,8 +6,8 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { ServerConfig } from '../config';
 import type { ResourceRepository } from '../repository/repository';
-import type { StorageSession } from '../storage/port';
-import type { SearchInput, SearchResult } from '../search/service';
+import type { Filter, StorageSession } from '../storage/port';
+import type { SearchAccess, SearchInput, SearchResult } from '../search/service';
 import type { OperationRegistry } from './operations/registry';
 
 export interface FhirRequest {
@@ -74,6 +74,11 @@ export interface AccessPolicyPort {
   mayAccess(security: SecurityContext, resource: Resource, permission: ScopePermission): Promise<boolean>;
   /** The ids of the patients a Group-bound caller is restricted to; undefined when unrestricted. */
   patientIds(security: SecurityContext): Promise<ReadonlySet<string> | undefined>;
+  /**
+   * What the caller may `permission` of one type, as a storage filter that searches, includes,
+   * chains and history apply inside their queries: undefined = all of it, 'denied' = none of it.
+   */
+  restriction(security: SecurityContext, resourceType: string, permission: ScopePermission): Promise<Filter | undefined | 'denied'>;
 }
 
 /** Validation as interactions need it; src/validation provides the implementation. */
@@ -108,15 +113,20 @@ export interface SearchPort {
   findMatches(
     type: string,
     query: Array<[string, string]>,
-    options: { limit: number; session?: StorageSession },
+    options: { limit: number; session?: StorageSession; access?: SearchAccess },
   ): Promise<Resource[]>;
   /** A search interaction's page of results (type, system or compartment level). */
   search(input: SearchInput): Promise<SearchResult>;
+  /** Ids of the current resources of `type` matching a storage filter, at most `limit`. */
+  idsMatching(type: string, filter: Filter, limit: number): Promise<string[]>;
 }
+
+/** The repository as interactions and operations use it (per request, through the access policy). */
+export type RepositoryPort = Pick<ResourceRepository, 'engine' | 'read' | 'vread' | 'create' | 'update' | 'delete' | 'historyPage'>;
 
 export interface Services {
   config: ServerConfig;
-  repository: ResourceRepository;
+  repository: RepositoryPort;
   validator: ValidationPort;
   search?: SearchPort;
   operations: OperationRegistry;
@@ -140,4 +150,5 @@ export const OPEN_ACCESS: AccessPolicyPort = {
   requireScope: () => undefined,
   mayAccess: async () => true,
   patientIds: async () => undefined,
+  restriction: async () => undefined,
 };

@@ -69,6 +69,8 @@ export interface HistoryQuery {
   until?: number;
   offset: number;
   count: number;
+  /** A further condition on the history documents (the access policy's restriction). */
+  where?: Filter;
 }
 
 const MAX_CAS_RETRIES = 20;
@@ -223,6 +225,7 @@ export class ResourceRepository {
     if (query.since !== undefined) ts.$gte = query.since;
     if (query.until !== undefined) ts.$lte = query.until;
     if (Object.keys(ts).length) filter.ts = ts;
+    if (query.where) Object.assign(filter, { $and: [query.where] });
     const sort: SortSpec = query.id ? { vid: -1 } : { ts: -1, _id: -1 };
     const [versions, total] = await Promise.all([
       this.history.find(filter, { sort, skip: query.offset, limit: query.count }),

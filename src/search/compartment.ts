@@ -41,3 +41,8 @@ export function compartmentFilter(type: string, id: string): Filter | undefined 
   if (type !== 'Patient') return member;
   return member ? { $or: [{ _id: id }, member] } : { _id: id };
 }
+
+/** The reference parameters that put a resource of `type` in a Patient compartment; undefined when none can. */
+export function patientCompartmentParams(type: string): readonly string[] | undefined {
+  return definitions().get(type);
+}

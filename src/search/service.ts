@@ -5,7 +5,7 @@
  */
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { resourceTypes } from '../fhir/definitions';
-import { badRequest, issue } from '../fhir/outcome';
+import { badRequest, FhirError, issue } from '../fhir/outcome';
 import type { ResourceRepository } from '../repository/repository';
 import type { ResourceDocument } from '../storage/collections';
 import type { Filter, StorageSession } from '../storage/port';
@@ -37,6 +37,17 @@ export interface SearchInput {
   strict: boolean;
   compartment?: { type: string; id: string };
   session?: StorageSession;
+  /** The caller's access restrictions; absent means unrestricted. */
+  access?: SearchAccess;
+}
+
+/**
+ * What the access policy allows a caller to see of one type, asked by the search for the types it
+ * searches ('s'), the types chains and _has go through ('s'), and the types it includes ('r'):
+ * undefined = everything, a filter = only what matches it, 'denied' = nothing.
+ */
+export interface SearchAccess {
+  restriction(type: string, permission: 'r' | 's'): Promise<Filter | undefined | 'denied'>;
 }
 
 export interface SearchResult {
@@ -71,12 +82,18 @@ export class SearchService {
       .map((p) => ({ name: p.code, type: p.type, definition: p.url || undefined }));
   }
 
-  async findMatches(type: string, query: Array<[string, string]>, options: { limit: number; session?: StorageSession }): Promise<Resource[]> {
+  async findMatches(
+    type: string,
+    query: Array<[string, string]>,
+    options: { limit: number; session?: StorageSession; access?: SearchAccess },
+  ): Promise<Resource[]> {
     parseResultParams(query); // malformed result parameters are still refused
     const criteria = query.filter(([name]) => !isResultParameter(name));
     if (criteria.length === 0) throw badRequest(`The condition needs at least one search parameter of ${type}`);
     const parsed = criteria.map(([name, value]) => this.parseStrict(type, name, value));
-    const filter = await this.compile(type, parsed, undefined, options.session);
+    const restriction = await restrictionOf(options.access, type, 's', true);
+    const extra = restriction === 'skip' ? undefined : restriction; // 'skip' never comes back when refusing
+    const filter = await this.compile(type, parsed, undefined, options.session, extra, options.access);
     const collection = await this.repository.collection(type);
     const docs = await collection.find(filter, { sort: { _id: 1 }, limit: options.limit, session: options.session });
     return docs.map((d) => d.resource as Resource);
@@ -108,13 +125,19 @@ export class SearchService {
     checkIncludes(this.registry, result.revincludes, '_revinclude');
 
     const filters = new Map<string, Filter>();
+    // Types named by the client (the URL's type or _type) are refused when not allowed; the types of
+    // an open system-level or compartment search are just left out.
+    const named = input.types !== undefined || result.types !== undefined;
     for (const type of types) {
       const compartment = input.compartment ? compartmentFilter(type, input.compartment.id) : undefined;
       if (input.compartment && !compartment) {
         if (input.types) issues.push(issue('warning', 'not-found', `No ${type} can be in a ${input.compartment.type} compartment`));
         continue;
       }
-      filters.set(type, await this.compile(type, criteria.get(type) ?? [], input.baseUrl, input.session, compartment));
+      const restriction = await restrictionOf(input.access, type, 's', named);
+      if (restriction === 'skip') continue;
+      const extra = and([compartment ?? {}, restriction ?? {}]);
+      filters.set(type, await this.compile(type, criteria.get(type) ?? [], input.baseUrl, input.session, extra, input.access));
     }
     const count = Math.min(result.count ?? this.limits.defaultCount, this.limits.maxCount);
     if (result.summary === 'count' || count === 0) {
@@ -130,7 +153,7 @@ export class SearchService {
 
     const { included, truncated } = await resolveIncludes(
       this.registry,
-      { find: (type, filter, limit) => this.find(type, filter, { limit }, input.session) },
+      { find: (type, filter, limit) => this.findIncluded(type, filter, limit, input) },
       page.rows,
       result.includes,
       result.revincludes,
@@ -191,18 +214,52 @@ export class SearchService {
     return undefined;
   }
 
-  private async compile(type: string, criteria: Criterion[], baseUrl: string | undefined, session?: StorageSession, extra?: Filter): Promise<Filter> {
+  /** Ids of the current resources of `type` matching a filter (the access policy's), at most `limit`. */
+  async idsMatching(type: string, filter: Filter, limit: number): Promise<string[]> {
+    const docs = await this.find(type, and([ALIVE, filter]), { limit, projection: { _id: 1 } }, undefined);
+    return docs.map((d) => d._id);
+  }
+
+  /**
+   * The filter of a granular scope's search parameters (e.g. `code=...|cmr` of
+   * `system/Task.rs?code=...|cmr`): the access policy restricts by it. Unknown parameters are a 400.
+   */
+  async criteriaFilter(type: string, query: Array<[string, string]>, session?: StorageSession): Promise<Filter> {
+    const criteria = query.filter(([name]) => !isResultParameter(name));
+    return this.compile(type, criteria.map(([name, value]) => this.parseStrict(type, name, value)), undefined, session);
+  }
+
+  /** Included resources the caller may not read are left out, never leaked. */
+  private async findIncluded(type: string, filter: Filter, limit: number, input: SearchInput): Promise<ResourceDocument[]> {
+    const restriction = await restrictionOf(input.access, type, 'r', false);
+    if (restriction === 'skip') return [];
+    return this.find(type, restriction ? and([filter, restriction]) : filter, { limit }, input.session);
+  }
+
+  private async compile(
+    type: string,
+    criteria: Criterion[],
+    baseUrl: string | undefined,
+    session?: StorageSession,
+    extra?: Filter,
+    access?: SearchAccess,
+  ): Promise<Filter> {
     const ctx: CompileContext = {
       baseUrl,
       valueSetCodes: this.valueSetCodes,
       componentType: (url) => this.registry.definition(url)?.type as ParamType | undefined,
       linked: {
-        find: (t, filter, limit, withValues) =>
-          this.find(t, filter, { limit, projection: withValues ? { _id: 1, sp: 1 } : { _id: 1 } }, session),
+        // A chain or _has goes only through resources the caller may search: a type it may not is
+        // refused (403), and within a type only what it may see can make a link.
+        find: async (t, filter, limit, withValues) => {
+          const restriction = await restrictionOf(access, t, 's', true);
+          const restricted = restriction && restriction !== 'skip' ? and([filter, restriction]) : filter;
+          return this.find(t, restricted, { limit, projection: withValues ? { _id: 1, sp: 1 } : { _id: 1 } }, session);
+        },
       },
     };
     const parts = [ALIVE];
-    if (extra) parts.push(extra);
+    if (extra && Object.keys(extra).length) parts.push(extra);
     for (const criterion of criteria) parts.push(await compileCriterion(criterion, ctx));
     return and(parts);
   }
@@ -226,4 +283,23 @@ export class SearchService {
     for (const [type, filter] of filters) total += await (await this.repository.collection(type)).countDocuments(filter, { session });
     return total;
   }
+}
+
+/**
+ * The caller's restriction on one type: undefined (none), a filter, or 'skip' for a type it may not
+ * see at all. When `refuse` is set, such a type is a 403 instead of a skip.
+ */
+async function restrictionOf(
+  access: SearchAccess | undefined,
+  type: string,
+  permission: 'r' | 's',
+  refuse: boolean,
+): Promise<Filter | undefined | 'skip'> {
+  if (!access) return undefined;
+  const restriction = await access.restriction(type, permission);
+  if (restriction !== 'denied') return restriction;
+  if (refuse) {
+    throw new FhirError(403, [issue('error', 'forbidden', `The client's scopes do not allow ${permission === 's' ? 'searching' : 'reading'} ${type}`)]);
+  }
+  return 'skip';
 }

@@ -14,7 +14,7 @@ import { type FollowUpPolicy, followUpReviews, reviewDate, summaryDeliveryTask }
 import { requireTransition } from './task-status';
 
 export interface LifecycleDeps {
-  repository: ResourceRepository;
+  repository: Pick<ResourceRepository, 'create' | 'update'>;
   validator: ValidationPort;
   policy: FollowUpPolicy;
 }
