@@ -32,6 +32,8 @@ export interface FhirServer {
   /** The Prometheus endpoint, to be served on its own port (METRICS_PORT). */
   metricsApp: express.Express;
   services: Services;
+  /** Storage as the server itself uses it, with no client's access policy: for the command-line tools. */
+  repository: ResourceRepository;
   logger: Logger;
   metrics: ServerMetrics;
   readiness: Readiness;
@@ -85,7 +87,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     await validator.close();
     await engine.close();
   };
-  return { app, metricsApp: createMetricsApp(metrics), services, logger, metrics, readiness, close };
+  return { app, metricsApp: createMetricsApp(metrics), services, repository, logger, metrics, readiness, close };
 }
 
 /** Starts listening; resolves once the port is bound. */

@@ -57,14 +57,14 @@ async function run(folder: string, types: string[] | undefined, since: number | 
     const filter: Filter = since === undefined ? { deleted: { $exists: false } } : { deleted: { $exists: false }, ts: { $gte: since } };
     const counts = new Map<string, number>();
     for (const type of types ?? resourceTypes()) {
-      const count = await (await server.services.repository.collection(type)).countDocuments(filter);
+      const count = await (await server.repository.collection(type)).countDocuments(filter);
       if (count > 0) counts.set(type, count);
     }
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     const progress = createProgress(total, 'resources');
     let done = 0;
     for (const [type, expected] of counts) {
-      const collection = await server.services.repository.collection(type);
+      const collection = await server.repository.collection(type);
       const typeStarted = Date.now();
       const written = await exportType(
         type,

@@ -144,7 +144,7 @@ export class ImportLoader {
   }
 
   private async alreadyStored(resource: Resource & { id: string }): Promise<boolean> {
-    const stored = await this.ctx.services.repository.readDocument(resource.resourceType, resource.id).catch(() => null);
+    const stored = await this.ctx.services.repository.read(resource.resourceType, resource.id).catch(() => null);
     return !!stored?.resource && sameContent(stored.resource, resource);
   }
 
