@@ -15,6 +15,7 @@ import { countStoredResources, probeStorage } from './ops/storage-checks';
 import { OperationRegistry } from './interactions/operations/registry';
 import type { Services } from './interactions/types';
 import { ScopePolicy } from './auth/policy';
+import { AuditTrail } from './audit/audit-trail';
 import { validateOperation } from './interactions/operations/validate';
 import { startValidationService } from './validation';
 import { createLogger, type Logger } from './logger';
@@ -26,6 +27,10 @@ import { seedConformanceResources } from './seed-conformance';
 import { ResourceRepository } from './repository/repository';
 import { createSearchIndex, createSearchService, reindexStale } from './search';
 import { openStorageEngine } from './storage/open-engine';
+
+/** Read AuditEvents are stored together at most this long after their request, or once this many wait. */
+const AUDIT_FLUSH_MS = 1000;
+const AUDIT_MAX_BUFFERED = 200;
 
 export interface FhirServer {
   app: express.Express;
@@ -62,6 +67,11 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   const reindexed = await reindexStale(repository, searchIndex.indexer, resourceTypes());
   if (reindexed) logger.info(`Re-indexed the search values of ${reindexed} stored resources`, { event: 'reindex', resources: reindexed });
   const search = createSearchService(repository, searchIndex, config.search);
+  const audit = new AuditTrail(repository, searchIndex.indexer, {
+    flushMs: AUDIT_FLUSH_MS,
+    maxBuffered: AUDIT_MAX_BUFFERED,
+    onError: (error) => logger.error('Storing buffered AuditEvents failed; they stay buffered', error, { event: 'audit-error' }),
+  });
   const services: Services = {
     config,
     repository,
@@ -70,6 +80,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     access: new ScopePolicy(repository, searchIndex.indexer, search),
     profileTypes: mtmProfileTypes(),
     search,
+    audit,
   };
   repository
     .addWriteRule(reviewLifecycleRule({ repository, validator, policy: { tmrCadenceMonths: config.mtm.tmrCadenceMonths } }))
@@ -84,6 +95,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     .add('validation', settledCheck(validator.ready, 'validation workers'));
   const app = createApp(services, logger, { metrics, readiness });
   const close = async () => {
+    await audit.close(); // buffered read events are stored before storage closes
     await validator.close();
     await engine.close();
   };

@@ -13,7 +13,9 @@ import type { ResourceRepository, SearchIndexer } from '../repository/repository
 import { and } from '../search/compile';
 import type { Filter, StorageSession } from '../storage/port';
 import { groupFilter } from './group-filter';
-import { grantFor, parseScopes, type ScopeGrant } from './scopes';
+import { grantFor, parseScopes, type ScopeGrant, type TypeGrant } from './scopes';
+
+const AUDIT_EVENT = 'AuditEvent';
 
 /** Compiles a granular scope's search parameters into a filter (the search layer does it). */
 export interface CriteriaCompiler {
@@ -43,13 +45,13 @@ export class ScopePolicy implements AccessPolicyPort {
   ) {}
 
   requireScope(security: SecurityContext, resourceType: string, permission: ScopePermission): void {
-    if (grantFor(this.grants(security), resourceType, permission).kind === 'none') {
+    if (this.grant(security, resourceType, permission).kind === 'none') {
       throw forbidden(`The client's scopes do not allow ${PERMISSION_NAMES[permission]} on ${resourceType === '*' ? 'every type' : resourceType}`);
     }
   }
 
   async restriction(security: SecurityContext, resourceType: string, permission: ScopePermission): Promise<Filter | undefined | 'denied'> {
-    const grant = grantFor(this.grants(security), resourceType, permission);
+    const grant = this.grant(security, resourceType, permission);
     if (grant.kind === 'none') return 'denied';
     const parts: Filter[] = [];
     if (grant.kind === 'some') {
@@ -93,6 +95,16 @@ export class ScopePolicy implements AccessPolicyPort {
       this.membersByGroupVersion.set(key, members);
     }
     return members;
+  }
+
+  /**
+   * The audit trail is read only with a scope that names AuditEvent (system/AuditEvent.rs): a
+   * wildcard does not reach it. It is never updated or deleted through the API.
+   */
+  private grant(security: SecurityContext, resourceType: string, permission: ScopePermission): TypeGrant {
+    if (resourceType !== AUDIT_EVENT) return grantFor(this.grants(security), resourceType, permission);
+    if (permission === 'u' || permission === 'd') return { kind: 'none' };
+    return grantFor(this.grants(security).filter((g) => g.resourceType === AUDIT_EVENT), resourceType, permission);
   }
 
   private grants(security: SecurityContext): ScopeGrant[] {

@@ -5,7 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError, isFhirError, notFound, outcome, issue, payloadTooLarge, unsupportedMediaType } from '../fhir/outcome';
-import { dispatch } from '../interactions/dispatch';
+import { dispatchAudited } from '../interactions/audited-dispatch';
 import { contextFor } from '../interactions/guarded-services';
 import { ANONYMOUS, type FhirRequest, type RequestContext, type Services } from '../interactions/types';
 import type { Logger } from '../logger';
@@ -126,7 +126,7 @@ export function createApp(services: Services, logger: Logger, observability: Obs
       const baseUrl = config.publicBaseUrl ?? `${req.protocol}://${req.get('host')}${config.basePath}`;
       const ctx: RequestContext = contextFor(services, baseUrl, ANONYMOUS);
       res.locals.principal = ctx.security.principal;
-      const response = await dispatch(ctx, toFhirRequest(req, query));
+      const response = await dispatchAudited(ctx, toFhirRequest(req, query));
       send(res, response.status, response.body, response.headers, format);
     } catch (error) {
       if (isFhirError(error)) return sendError(res, error, format);

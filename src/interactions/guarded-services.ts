@@ -27,19 +27,38 @@ const MAX_HISTORY_IDS = 50_000;
 
 export function contextFor(services: Services, baseUrl: string, security: SecurityContext): RequestContext {
   if (services.access === OPEN_ACCESS) return { services, baseUrl, security };
+  const ctx: RequestContext = { services, baseUrl, security };
   const access: SearchAccess = { restriction: (type, permission) => services.access.restriction(security, type, permission) };
-  const search = services.search && guardedSearch(services.search, access);
-  const repository = new GuardedRepository(services.repository, services.access, security, search);
-  return { services: { ...services, repository, search }, baseUrl, security };
+  const search = services.search && guardedSearch(services.search, access, ctx);
+  const repository = new GuardedRepository(services.repository, services.access, security, search, ctx);
+  ctx.services = { ...services, repository, search };
+  return ctx;
 }
 
-function guardedSearch(inner: SearchPort, access: SearchAccess): SearchPort {
+/** The request's audit record, set on the context once the request is known (see audited-dispatch). */
+type AuditHolder = Pick<RequestContext, 'audit'>;
+
+function guardedSearch(inner: SearchPort, access: SearchAccess, holder: AuditHolder): SearchPort {
   return {
     supportedParameters: (type) => inner.supportedParameters(type),
-    findMatches: (type, query, options) => inner.findMatches(type, query, { ...options, access }),
-    search: (input) => inner.search({ ...input, access }),
+    findMatches: async (type, query, options) => {
+      const matches = await inner.findMatches(type, query, { ...options, access });
+      holder.audit?.read(matches);
+      return matches;
+    },
+    search: async (input) => {
+      const result = await inner.search({ ...input, access });
+      holder.audit?.read([...result.matches, ...result.included]);
+      holder.audit?.searched(input.types ?? typesParameter(input.query), input.query, result.total ?? result.matches.length);
+      return result;
+    },
     idsMatching: (type, filter, limit) => inner.idsMatching(type, filter, limit),
   };
+}
+
+function typesParameter(query: Array<[string, string]>): string[] | undefined {
+  const value = query.find(([name]) => name === '_type')?.[1];
+  return value ? value.split(',') : undefined;
 }
 
 function outside(action: string, type: string, id?: string): FhirError {
@@ -58,6 +77,7 @@ class GuardedRepository implements RepositoryPort {
     private readonly access: AccessPolicyPort,
     private readonly security: SecurityContext,
     private readonly search: SearchPort | undefined,
+    private readonly holder: AuditHolder,
   ) {}
 
   get engine() {
@@ -69,6 +89,7 @@ class GuardedRepository implements RepositoryPort {
     this.access.requireScope(this.security, type, 'r');
     const doc = await this.inner.read(type, id, session);
     if (!(await this.may(doc.resource, 'r'))) throw notFound(`${type}/${id} is not known`);
+    this.holder.audit?.read([doc.resource]);
     return doc;
   }
 
@@ -76,6 +97,7 @@ class GuardedRepository implements RepositoryPort {
     this.access.requireScope(this.security, type, 'r');
     const version = await this.inner.vread(type, id, vid);
     if (version.resource && !(await this.may(version.resource, 'r'))) throw notFound(`${type}/${id} is not known`);
+    if (version.resource) this.holder.audit?.read([version.resource]);
     return version;
   }
 
@@ -83,7 +105,7 @@ class GuardedRepository implements RepositoryPort {
     this.access.requireScope(this.security, resource.resourceType, 'c');
     const stamped = this.withSource(resource);
     if (!(await this.may(stamped, 'c'))) throw outside('create', resource.resourceType);
-    return this.inner.create(stamped, options);
+    return this.inner.create(stamped, this.recorded(options));
   }
 
   async update(resource: Resource & { id: string }, options: WriteOptions = {}): Promise<WriteResult> {
@@ -96,14 +118,14 @@ class GuardedRepository implements RepositoryPort {
     if (!current) this.access.requireScope(this.security, type, 'c');
     const stamped = this.withSource(resource) as Resource & { id: string };
     if (!(await this.may(stamped, permission))) throw outside(current ? 'update' : 'create', type, resource.id);
-    return this.inner.update(stamped, options);
+    return this.inner.update(stamped, this.recorded(options));
   }
 
   async delete(type: string, id: string, options: WriteOptions = {}): Promise<DeleteResult> {
     this.access.requireScope(this.security, type, 'd');
     const current = await this.current(type, id, options.session);
     if (current && !(await this.may(current, 'd'))) throw outside('delete', type, id);
-    return this.inner.delete(type, id, options);
+    return this.inner.delete(type, id, this.recorded(options));
   }
 
   /**
@@ -118,7 +140,9 @@ class GuardedRepository implements RepositoryPort {
     const page = await this.inner.historyPage({ ...query, where });
     const permission: ScopePermission = query.id ? 'r' : 's';
     const allowed = await Promise.all(page.versions.map((v) => (v.resource ? this.may(v.resource, permission) : true)));
-    return { versions: page.versions.filter((_, i) => allowed[i]), total: page.total };
+    const versions = page.versions.filter((_, i) => allowed[i]);
+    this.holder.audit?.read(versions.map((v) => v.resource).filter((r): r is Resource => r !== undefined));
+    return { versions, total: page.total };
   }
 
   private async historyRestriction(type: string | undefined): Promise<Filter | undefined | 'nothing'> {
@@ -153,6 +177,19 @@ class GuardedRepository implements RepositoryPort {
       if (error instanceof FhirError && (error.status === 404 || error.status === 410)) return undefined;
       throw error;
     }
+  }
+
+  /** The write's audit record goes into the write's own transaction. */
+  private recorded(options: WriteOptions): WriteOptions {
+    const audit = this.holder.audit;
+    if (!audit) return options;
+    return {
+      ...options,
+      recorded: async (written, session) => {
+        await options.recorded?.(written, session);
+        await audit.written(written, session);
+      },
+    };
   }
 
   private may(resource: Resource, permission: ScopePermission): Promise<boolean> {

@@ -5,7 +5,7 @@
  */
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { ServerConfig } from '../config';
-import type { ResourceRepository } from '../repository/repository';
+import type { ResourceRepository, WrittenVersion } from '../repository/repository';
 import type { Filter, StorageSession } from '../storage/port';
 import type { SearchAccess, SearchInput, SearchResult } from '../search/service';
 import type { OperationRegistry } from './operations/registry';
@@ -124,6 +124,23 @@ export interface SearchPort {
 /** The repository as interactions and operations use it (per request, through the access policy). */
 export type RepositoryPort = Pick<ResourceRepository, 'engine' | 'read' | 'vread' | 'create' | 'update' | 'delete' | 'historyPage'>;
 
+/** The audit record of one request (src/audit implements it): what it touched, recorded when it ends. */
+export interface RequestAuditPort {
+  /** Resources served to the client by reads, history, searches and operations. */
+  read(resources: readonly Resource[]): void;
+  /** A search: the types it covered (undefined = every type), its parameters and the count of results. */
+  searched(types: readonly string[] | undefined, query: Array<[string, string]>, count: number): void;
+  /** A write, recorded inside the write's own transaction (so both commit or neither). */
+  written(written: WrittenVersion, session: StorageSession): Promise<void>;
+  /** The request ended with this HTTP status; `failure` is the server's own message when it failed. */
+  finish(status: number, failure?: string): void;
+}
+
+export interface AuditPort {
+  /** Starts the record of a top-level request; undefined when it cannot touch patient data. */
+  begin(security: SecurityContext, req: FhirRequest): RequestAuditPort | undefined;
+}
+
 export interface Services {
   config: ServerConfig;
   repository: RepositoryPort;
@@ -131,6 +148,8 @@ export interface Services {
   search?: SearchPort;
   operations: OperationRegistry;
   access: AccessPolicyPort;
+  /** The audit trail; absent, nothing is recorded. */
+  audit?: AuditPort;
   /** Canonical URL of each profile we ship, with the resource type it constrains. */
   profileTypes: ReadonlyMap<string, string>;
 }
@@ -140,6 +159,8 @@ export interface RequestContext {
   /** Absolute base URL of the FHIR API as the client sees it, without trailing slash. */
   baseUrl: string;
   security: SecurityContext;
+  /** The request's audit record, when the request is audited. */
+  audit?: RequestAuditPort;
 }
 
 /** Until authentication lands, every caller is anonymous with every scope; this is the one place. */

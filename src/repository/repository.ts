@@ -46,6 +46,17 @@ export interface WriteOptions {
   method?: HistoryMethod;
   /** For create: an id chosen by the server beforehand (a transaction assigns ids before writing). */
   id?: string;
+  /** Called after the write, in its transaction, before it commits (the audit trail records it there). */
+  recorded?: (written: WrittenVersion, session: StorageSession) => Promise<void>;
+}
+
+/** What a write stored: the new version, or a deletion (no resource). */
+export interface WrittenVersion {
+  type: string;
+  id: string;
+  vid: number;
+  method: HistoryMethod;
+  resource?: Resource;
 }
 
 export interface WriteResult {
@@ -164,6 +175,7 @@ export class ResourceRepository {
       const stored = this.stamp(resource, id, 1, this.now());
       await this.writeNew(stored, 1, options.method ?? 'POST', session);
       await this.runAfter(stored, undefined, session);
+      await options.recorded?.({ type: stored.resourceType, id, vid: 1, method: options.method ?? 'POST', resource: stored }, session);
       return { resource: stored, created: true };
     });
   }
@@ -188,6 +200,7 @@ export class ResourceRepository {
             await this.replace(current, stored, vid, options.method ?? 'PUT', session);
           }
           await this.runAfter(stored, previous, session);
+          await options.recorded?.({ type, id: resource.id, vid, method: options.method ?? 'PUT', resource: stored }, session);
           return { resource: stored, created: !current || current.deleted === true };
         });
       } catch (error) {
@@ -213,6 +226,7 @@ export class ResourceRepository {
       const result = await collection.replaceOne({ _id: id, vid: current.vid }, tombstone, { session });
       if (result.matchedCount === 0) throw new ConcurrentWrite();
       await this.history.insertOne({ _id: historyId(type, id, vid), type, rid: id, vid, ts, method: 'DELETE' }, { session });
+      await options.recorded?.({ type, id, vid, method: 'DELETE', resource: current.resource }, session);
       return { deleted: true, versionId: vid };
     });
   }

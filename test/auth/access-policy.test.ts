@@ -153,6 +153,8 @@ describe('Access policy: scopes and Group binding on every path', () => {
       assert.equal((await writerB().send('POST', 'Task', task('rosa-alvarez'))).status, 403);
       const rosaTask = (await t.api().get(`${t.base}/Task/task-rosa-tmr`)).body;
       assert.equal((await writerB().send('PUT', 'Task/task-rosa-tmr', rosaTask)).status, 403);
+      // Taking another patient's resource over by rewriting it into the Group is refused too.
+      assert.equal((await writerB().send('PUT', 'Task/task-rosa-tmr', { ...rosaTask, for: { reference: 'Patient/walter-nguyen' } })).status, 403);
       assert.equal((await writerB().send('DELETE', 'Patient/rosa-alvarez')).status, 403);
       // Moving a member's resource to another patient is refused too.
       const own = (await t.api().get(`${t.base}/Task/task-nguyen-pdr`)).body;

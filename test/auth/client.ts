@@ -6,7 +6,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { isFhirError } from '../../src/fhir/outcome';
 import { bodyKindOf } from '../../src/http/body';
-import { dispatch } from '../../src/interactions/dispatch';
+import { dispatchAudited } from '../../src/interactions/audited-dispatch';
 import { contextFor } from '../../src/interactions/guarded-services';
 import type { FhirRequest, SecurityContext } from '../../src/interactions/types';
 import type { TestServer } from '../helpers/test-server';
@@ -39,7 +39,7 @@ export function clientFor(t: TestServer, security: SecurityContext): ApiClient {
       req.bodyKind = bodyKindOf(headers['Content-Type'] ?? 'application/fhir+json');
     }
     try {
-      const response = await dispatch(contextFor(t.server.services, baseUrl, security), req);
+      const response = await dispatchAudited(contextFor(t.server.services, baseUrl, security), req);
       return { status: response.status, body: response.body };
     } catch (error) {
       if (isFhirError(error)) return { status: error.status, body: error.outcome };

@@ -1,0 +1,216 @@
+/**
+ * The audit trail: one AuditEvent per request that reads or writes patient data. A write's event is
+ * stored in the write's own transaction (the repository calls back before it commits), so a write
+ * is never committed without its record. Read events are buffered and stored together, at most
+ * `flushMs` later; close() stores what is left, so a clean shutdown loses none.
+ */
+import type { AuditEvent, Resource } from '@medplum/fhirtypes';
+import type { AuditPort, FhirRequest, RequestAuditPort, SecurityContext } from '../interactions/types';
+import type { ResourceRepository, SearchIndexer, WrittenVersion } from '../repository/repository';
+import { patientCompartmentParams } from '../search/compartment';
+import type { SearchEntry } from '../search/types';
+import type { StorageSession } from '../storage/port';
+import { type AuditAction, auditEvent, type AuditSubtype } from './audit-event';
+
+export interface AuditTrailOptions {
+  flushMs: number;
+  /** Buffered events that trigger a store at once. */
+  maxBuffered: number;
+  onError(error: unknown): void;
+}
+
+/** Most resources one event names; a larger search is still counted in its query entity. */
+const MAX_ENTITIES = 1000;
+
+/** Patient data: a Patient, or a resource of a type that can be in a Patient compartment. AuditEvents are the trail itself. */
+export function isPatientData(type: string): boolean {
+  return type !== 'AuditEvent' && (type === 'Patient' || patientCompartmentParams(type) !== undefined);
+}
+
+interface Interaction {
+  subtype: AuditSubtype;
+  action: AuditAction;
+  /** The resource type the URL names, if any. */
+  type?: string;
+}
+
+/** The interaction a top-level request is, by method and path (FHIR http.html). undefined: nothing to audit. */
+export function interactionOf(req: FhirRequest): Interaction | undefined {
+  const [first, second, third, fourth] = req.segments;
+  const n = req.segments.length;
+  if (n === 0) {
+    if (req.method === 'GET') return { subtype: 'search-system', action: 'E' };
+    const type = (req.body as { type?: string } | undefined)?.type;
+    return { subtype: type === 'transaction' ? 'transaction' : 'batch', action: 'E' };
+  }
+  if (first === 'metadata') return undefined;
+  if (first.startsWith('$')) return { subtype: 'operation', action: 'E' };
+  if (first === '_history') return { subtype: 'history-system', action: 'R' };
+  if (first === '_search') return { subtype: 'search-system', action: 'E' };
+  const type = first;
+  if (n === 1) {
+    if (req.method === 'POST') return { subtype: 'create', action: 'C', type };
+    if (req.method === 'PUT') return { subtype: 'update', action: 'U', type };
+    if (req.method === 'DELETE') return { subtype: 'delete', action: 'D', type };
+    return { subtype: 'search-type', action: 'E', type };
+  }
+  if (second === '_search') return { subtype: 'search-type', action: 'E', type };
+  if (second === '_history') return { subtype: 'history-type', action: 'R', type };
+  if (second.startsWith('$') || third?.startsWith('$')) return { subtype: 'operation', action: 'E', type };
+  if (n === 2) {
+    if (req.method === 'PUT') return { subtype: 'update', action: 'U', type };
+    if (req.method === 'PATCH') return { subtype: 'patch', action: 'U', type };
+    if (req.method === 'DELETE') return { subtype: 'delete', action: 'D', type };
+    return { subtype: 'read', action: 'R', type };
+  }
+  if (third === '_history') return fourth ? { subtype: 'vread', action: 'R', type } : { subtype: 'history-instance', action: 'R', type };
+  // Patient/{id}/{type}: a compartment search, always about that patient.
+  return { subtype: 'search-type', action: 'E', type };
+}
+
+export class AuditTrail implements AuditPort {
+  private buffer: AuditEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly repository: ResourceRepository,
+    private readonly indexer: SearchIndexer,
+    private readonly options: AuditTrailOptions,
+  ) {}
+
+  /** The audit record of one request; undefined when the request cannot touch patient data. */
+  begin(security: SecurityContext, req: FhirRequest): RequestAudit | undefined {
+    const interaction = interactionOf(req);
+    if (!interaction) return undefined;
+    if (interaction.type && !isPatientData(interaction.type)) return undefined;
+    return new RequestAudit(this, security, req, interaction);
+  }
+
+  /** "Patient/id" of the patients a resource is about. */
+  patientsOf(resource: Resource): string[] {
+    if (resource.resourceType === 'Patient') return [`Patient/${resource.id}`];
+    const params = patientCompartmentParams(resource.resourceType);
+    if (!params) return [];
+    const entries = (this.indexer.index(resource).sp ?? []) as SearchEntry[];
+    return entries.filter((e) => params.includes(e.n) && e.k?.startsWith('Patient/')).map((e) => e.k as string);
+  }
+
+  /** Stores a write's event in the write's transaction. */
+  async storeNow(event: AuditEvent, session: StorageSession): Promise<void> {
+    await this.repository.create(event, { session });
+  }
+
+  buffered(event: AuditEvent): void {
+    this.buffer.push(event);
+    if (this.buffer.length >= this.options.maxBuffered) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.options.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Stores every buffered event, in one transaction; on failure they stay buffered for the next try. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flushing = this.flushing.then(async () => {
+      const events = this.buffer;
+      if (events.length === 0) return;
+      this.buffer = [];
+      try {
+        await this.repository.engine.withTransaction(async (session) => {
+          for (const event of events) await this.repository.create(event, { session });
+        });
+      } catch (error) {
+        this.buffer = [...events, ...this.buffer];
+        this.options.onError(error);
+      }
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}
+
+/** What one request touched, collected as it runs and recorded when it ends. */
+export class RequestAudit implements RequestAuditPort {
+  private readonly start = new Date();
+  private readonly resources = new Set<string>();
+  private readonly patients = new Set<string>();
+  private readonly queries: Array<{ text: string; count: number }> = [];
+  private readsPatientData = false;
+
+  constructor(
+    private readonly trail: AuditTrail,
+    private readonly security: SecurityContext,
+    private readonly req: FhirRequest,
+    private readonly interaction: Interaction,
+  ) {}
+
+  /** Resources served by a read, vread, history page, search or operation. */
+  read(resources: readonly Resource[]): void {
+    for (const resource of resources) {
+      if (!isPatientData(resource.resourceType)) continue;
+      this.readsPatientData = true;
+      if (this.resources.size < MAX_ENTITIES) this.resources.add(`${resource.resourceType}/${resource.id}`);
+      for (const p of this.trail.patientsOf(resource)) if (this.patients.size < MAX_ENTITIES) this.patients.add(p);
+    }
+  }
+
+  /** A search of patient data: its query and the count of its results. */
+  searched(types: readonly string[] | undefined, query: Array<[string, string]>, count: number): void {
+    if (types && !types.some(isPatientData)) return;
+    this.readsPatientData = true;
+    const text = `${this.req.segments.join('/')}${query.length ? `?${new URLSearchParams(query).toString()}` : ''}`;
+    this.queries.push({ text, count });
+  }
+
+  /** A write, recorded in the write's own transaction. */
+  async written(written: WrittenVersion, session: StorageSession): Promise<void> {
+    if (!isPatientData(written.type)) return;
+    const { resource } = written;
+    const action: AuditAction = written.method === 'DELETE' ? 'D' : written.vid === 1 ? 'C' : 'U';
+    const subtype: AuditSubtype = action === 'C' ? 'create' : action === 'D' ? 'delete' : written.method === 'PATCH' ? 'patch' : 'update';
+    const reference = `${written.type}/${written.id}`;
+    const event = auditEvent({
+      subtype,
+      action,
+      status: action === 'C' ? 201 : 200,
+      start: this.start,
+      end: new Date(),
+      client: this.security.principal,
+      address: this.security.address,
+      resources: [reference],
+      patients: resource ? this.trail.patientsOf(resource) : [],
+    });
+    await this.trail.storeNow(event, session);
+  }
+
+  /** The request ended with `status`; `failure` is the server's message when it failed. */
+  finish(status: number, failure?: string): void {
+    const { subtype, action } = this.interaction;
+    const failed = status >= 400;
+    const isWrite = action === 'C' || action === 'U' || action === 'D';
+    // A successful write has its record already (in its commit); a read of nothing patient-related needs none.
+    if (!failed && (isWrite || !this.readsPatientData)) return;
+    const queries = this.queries;
+    this.trail.buffered(
+      auditEvent({
+        subtype,
+        action,
+        status,
+        failure,
+        start: this.start,
+        end: new Date(),
+        client: this.security.principal,
+        address: this.security.address,
+        resources: [...this.resources],
+        patients: [...this.patients],
+        query: queries.length === 1 ? queries[0] : queries.length ? { text: queries.map((q) => q.text).join('\n'), count: queries.reduce((n, q) => n + q.count, 0) } : undefined,
+      }),
+    );
+  }
+}
