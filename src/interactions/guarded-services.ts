@@ -93,6 +93,17 @@ class GuardedRepository implements RepositoryPort {
     return doc;
   }
 
+  /** The current document, or null when there is none the caller may read (nothing is revealed). */
+  async readDocument(type: string, id: string, session?: StorageSession): Promise<ResourceDocument | null> {
+    const doc = await this.inner.readDocument(type, id, session);
+    if (!doc) return null;
+    const restriction = await this.access.restriction(this.security, type, 'r');
+    if (restriction === 'denied') return null;
+    if (doc.resource && restriction !== undefined && !(await this.may(doc.resource, 'r'))) return null;
+    if (doc.resource) this.holder.audit?.read([doc.resource]);
+    return doc;
+  }
+
   async vread(type: string, id: string, vid: number): Promise<HistoryDocument> {
     this.access.requireScope(this.security, type, 'r');
     const version = await this.inner.vread(type, id, vid);

@@ -122,7 +122,7 @@ export interface SearchPort {
 }
 
 /** The repository as interactions and operations use it (per request, through the access policy). */
-export type RepositoryPort = Pick<ResourceRepository, 'engine' | 'read' | 'vread' | 'create' | 'update' | 'delete' | 'historyPage'>;
+export type RepositoryPort = Pick<ResourceRepository, 'engine' | 'read' | 'readDocument' | 'vread' | 'create' | 'update' | 'delete' | 'historyPage'>;
 
 /** The audit record of one request (src/audit implements it): what it touched, recorded when it ends. */
 export interface RequestAuditPort {

@@ -9,7 +9,7 @@ import type { ResourceRepository } from '../repository/repository';
 import type { StorageSession } from '../storage/port';
 
 export interface DerivedWriteDeps {
-  repository: ResourceRepository;
+  repository: Pick<ResourceRepository, 'create' | 'update' | 'readDocument'>;
   validator: ValidationPort;
 }
 

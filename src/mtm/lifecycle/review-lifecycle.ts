@@ -14,7 +14,7 @@ import { type FollowUpPolicy, followUpReviews, reviewDate, summaryDeliveryTask }
 import { requireTransition } from './task-status';
 
 export interface LifecycleDeps {
-  repository: Pick<ResourceRepository, 'create' | 'update'>;
+  repository: Pick<ResourceRepository, 'create' | 'update' | 'readDocument'>;
   validator: ValidationPort;
   policy: FollowUpPolicy;
 }
