@@ -27,6 +27,7 @@ import { seedConformanceResources } from './seed-conformance';
 import { ResourceRepository } from './repository/repository';
 import { createSearchIndex, createSearchService, reindexStale } from './search';
 import { openStorageEngine } from './storage/open-engine';
+import { answerClientError } from './http/client-errors';
 
 /** Read AuditEvents are stored together at most this long after their request, or once this many wait. */
 const AUDIT_FLUSH_MS = 1000;
@@ -106,6 +107,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
 export function listen(server: FhirServer, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const http = server.app.listen(port, (error?: Error) => (error ? reject(error) : resolve(http)));
+    http.on('clientError', answerClientError);
   });
 }
 

@@ -1,11 +1,14 @@
 /** delete and conditional delete (FHIR http.html#delete, #cdelete). */
-import { informational, preconditionFailed } from '../fhir/outcome';
+import { isValidId } from '../fhir/ids';
+import { badRequest, informational, preconditionFailed } from '../fhir/outcome';
 import { findMatches, inTransaction } from './conditional';
 import { parseIfMatch, } from './preconditions';
 import { versionTag } from './responses';
 import type { FhirRequest, FhirResponse, RequestContext } from './types';
 
 export async function deleteResource(ctx: RequestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
+  // No resource can have such an id, so "nothing to delete" would hide a client's mistake.
+  if (!isValidId(id)) throw badRequest(`"${id}" is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)`);
   const ifMatch = parseIfMatch(req.headers['if-match']);
   const result = await ctx.services.repository.delete(type, id, { ifMatch, session: req.session });
   const headers: Record<string, string> = result.versionId ? { ETag: versionTag(result.versionId) } : {};

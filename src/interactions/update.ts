@@ -1,5 +1,6 @@
 /** update, update-as-create and conditional update (FHIR http.html#update, #cond-update). */
 import type { Resource } from '@medplum/fhirtypes';
+import { FHIR_ID as ID_PATTERN } from '../fhir/ids';
 import { badRequest, preconditionFailed } from '../fhir/outcome';
 import { findMatches, inTransaction, lockCondition } from './conditional';
 import { parseIfMatch } from './preconditions';
@@ -7,7 +8,6 @@ import { requireResource, validateWithWarnings } from './resource-body';
 import { writeResponse } from './responses';
 import type { FhirRequest, FhirResponse, RequestContext } from './types';
 
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export async function update(ctx: RequestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   const body = requireResource(req, type);

@@ -16,6 +16,7 @@ import { CHOICE_TYPE_NAMES, isPrimitive, typeChildren } from './element-model';
 import type { ConstraintEnv } from './constraints';
 import { evaluateConstraints } from './constraints';
 import { checkTypeInvariants } from './invariants';
+import { appendAll } from './issues';
 import { deepEqual, matchesPattern } from './patterns';
 import { referencedType } from './references';
 import type { Membership, Terminology } from './terminology';
@@ -57,7 +58,7 @@ function valueAt(value: unknown, segments: string[]): unknown {
     for (const item of current) {
       if (typeof item !== 'object' || item === null) continue;
       const v = (item as Record<string, unknown>)[segment];
-      if (Array.isArray(v)) next.push(...v);
+      if (Array.isArray(v)) appendAll(next, v);
       else if (v !== undefined) next.push(v);
     }
     current = next;
@@ -113,7 +114,7 @@ export class ElementChecker {
   }
 
   private walkObject(obj: Record<string, unknown>, children: ElementNode[], path: string, type: string | undefined): void {
-    if (type) this.issues.push(...checkTypeInvariants(type, obj, path, this.env));
+    if (type) appendAll(this.issues, checkTypeInvariants(type, obj, path, this.env));
     const index = indexOf(children);
     for (const key of Object.keys(obj)) {
       if (key === 'resourceType' || key.charCodeAt(0) === 95 /* "_": primitive extensions */) continue;
@@ -153,7 +154,7 @@ export class ElementChecker {
 
   private checkValue(value: unknown, node: ElementNode, type: string, at: string): void {
     if (node.requiredValueSet) this.checkBinding(value, type, node.requiredValueSet, at);
-    if (node.constraints) this.issues.push(...evaluateConstraints(node.constraints, value, at, this.env));
+    if (node.constraints) appendAll(this.issues, evaluateConstraints(node.constraints, value, at, this.env));
     if (typeof value !== 'object' || value === null || isPrimitive(type)) return;
     const record = value as Record<string, unknown>;
     if (type === 'Reference') this.checkReference(record, node, at);
@@ -234,7 +235,7 @@ export class ElementChecker {
       if (this.narrowed.some((n) => n.choice === at)) return;
     } else if (obj[node.name] !== undefined) {
       const raw = obj[node.name];
-      present.push(...(Array.isArray(raw) ? raw : [raw]));
+      appendAll(present, Array.isArray(raw) ? raw : [raw]);
     }
     if (present.length < node.min || present.length > node.max) {
       const max = Number.isFinite(node.max) ? node.max : '*';

@@ -1,6 +1,11 @@
 /** Putting the stages' issues together into one list, one issue per problem. */
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 
+/** target.push(...items) without spreading: a spread of an input-sized array overflows the stack (~120k items). */
+export function appendAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
 /**
  * Drops what another stage says better, then duplicates:
  * - Medplum's reference-type warnings (stage 3 checks reference targets, as errors);

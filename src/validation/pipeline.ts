@@ -13,7 +13,7 @@ import type { CompiledConstraint } from './constraints';
 import { evaluateConstraints } from './constraints';
 import type { ElementNode } from './element-model';
 import { rootConstraints, treeFromSnapshot, typeChildren } from './element-model';
-import { mergeIssues } from './issues';
+import { appendAll, mergeIssues } from './issues';
 import { MedplumStage } from './medplum-stage';
 import type { RequiredProfileRule } from './profile-selection';
 import { ProfileSelector } from './profile-selection';
@@ -153,15 +153,15 @@ export class ValidationPipeline {
     // A profile's snapshot includes its base, so with profiles the base needs no run of its own.
     for (const url of applied.length ? applied : [undefined]) {
       const medplumIssues = this.medplum.validate(resource, url);
-      stage2.push(...medplumIssues);
+      appendAll(stage2, medplumIssues);
       // Medplum evaluates the root's error constraints and reports the first that fails; only then
       // must the others be evaluated here, so that each failing one is reported.
       const rootFailed = medplumIssues.some((i) => i.code === 'invariant' && i.expression?.[0] === type);
       const constraints = this.constraints(url, type).filter((c) => rootFailed || c.severity === 'warning');
-      stage3.push(...evaluateConstraints(constraints, resource, type, { resource, rootResource: resource }));
+      appendAll(stage3, evaluateConstraints(constraints, resource, type, { resource, rootResource: resource }));
       const checker = new ElementChecker(this.terminology, resource).check(url ? this.tree(url) : typeChildren(type));
-      stage3.push(...checker.issues);
-      narrowed.push(...checker.narrowed);
+      appendAll(stage3, checker.issues);
+      appendAll(narrowed, checker.narrowed);
     }
     const all = [...issues, ...mergeIssues(stage2, stage3, narrowed)];
     return { valid: !hasErrors(all), issues: all, appliedProfiles: applied };

@@ -9,7 +9,8 @@ export function* referencesIn(value: unknown): Generator<string> {
   while (stack.length) {
     const current = stack.pop();
     if (Array.isArray(current)) {
-      stack.push(...current);
+      // One by one: spreading an array of ~120k items into push() overflows the call stack.
+      for (const item of current) stack.push(item);
     } else if (current && typeof current === 'object') {
       for (const [key, child] of Object.entries(current)) {
         if (key === 'reference' && typeof child === 'string') yield child;

@@ -64,6 +64,9 @@ export class OperationRegistry {
 export function operationInput(req: FhirRequest): { parameters: Parameters; resource?: Resource } {
   const fromQuery: ParametersParameter[] = req.query.map(([name, value]) => ({ name, valueString: value }));
   if (req.body === undefined) return { parameters: { resourceType: 'Parameters', parameter: fromQuery } };
+  if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
+    throw badRequest('The operation body must be a FHIR resource: a JSON object with a resourceType');
+  }
   const body = req.body as Resource;
   if (body.resourceType === 'Parameters') {
     const parameters = body as Parameters;
