@@ -51,9 +51,18 @@ export interface ServerConfig {
     /** Worker threads that validate; 0 validates on the event loop. */
     workers: number;
   };
+  /** The MTM process: follow-up cadence, the year's CMS Part D targeting criteria (42 CFR 423.153(d)(2)). */
   mtm: {
     /** Months between the Targeted Medication Reviews a completed CMR schedules (CMS: at least quarterly). */
     tmrCadenceMonths: number;
+    /** Core chronic diseases a beneficiary must have (CMS: a plan may require up to 3). */
+    minChronicDiseases: number;
+    /** Part D maintenance drugs a beneficiary must take (CMS: a plan may require up to 8). */
+    minPartDDrugs: number;
+    /** Annual Part D drug cost threshold in US dollars (2025: $1,623). */
+    annualCostThreshold: number;
+    /** System-level $mtm-eligibility over more patients than this needs `Prefer: respond-async`. */
+    eligibilitySyncLimit: number;
   };
 }
 
@@ -133,6 +142,10 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     },
     mtm: {
       tmrCadenceMonths: tmrCadence(env),
+      minChronicDiseases: integer(env, 'MTM_MIN_CHRONIC_DISEASES', 3, 1),
+      minPartDDrugs: integer(env, 'MTM_MIN_PART_D_DRUGS', 8, 1),
+      annualCostThreshold: integer(env, 'MTM_ANNUAL_COST_THRESHOLD', 1623, 0),
+      eligibilitySyncLimit: integer(env, 'MTM_ELIGIBILITY_SYNC_LIMIT', 1000, 1),
     },
   };
 }

@@ -17,6 +17,7 @@ export const PROFILE = {
   reviewTask: sdUrl('mtm-review-task'),
   prescriberRecommendation: sdUrl('mtm-prescriber-recommendation'),
   prescriberResponse: sdUrl('mtm-prescriber-response'),
+  programEnrolment: sdUrl('mtm-program-enrolment'),
 } as const;
 
 export const CODE_SYSTEM = {
@@ -24,6 +25,9 @@ export const CODE_SYSTEM = {
   reviewParameter: csUrl('mtm-review-parameter'),
   cmrDeliveryMethod: csUrl('cms-cmr-delivery-method'),
   intervention: csUrl('mtm-intervention'),
+  episodeType: csUrl('mtm-episode-type'),
+  optOutReason: csUrl('cms-mtm-opt-out-reason'),
+  ingredientName: csUrl('mtm-ingredient-name'),
 } as const;
 
 /** External code systems the profiles refer to. */

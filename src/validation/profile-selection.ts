@@ -20,7 +20,8 @@ export interface RequiredProfileRule {
 
 /**
  * By default: every MedicationStatement and DetectedIssue; a CarePlan with the MAP category; a Task with an MTM review code;
- * a List with an MTM list code; a CommunicationRequest or Communication with an MTM intervention category.
+ * an EpisodeOfCare of the MTM program; a List with an MTM list code; a CommunicationRequest or Communication with an MTM
+ * intervention category.
  */
 export const DEFAULT_REQUIRED_PROFILES: readonly RequiredProfileRule[] = [
   { resourceType: 'MedicationStatement', profile: PROFILE.medicationStatement },
@@ -44,6 +45,11 @@ export const DEFAULT_REQUIRED_PROFILES: readonly RequiredProfileRule[] = [
     resourceType: 'Communication',
     profile: PROFILE.prescriberResponse,
     when: `category.coding.where(system = '${CODE_SYSTEM.intervention}').exists()`,
+  },
+  {
+    resourceType: 'EpisodeOfCare',
+    profile: PROFILE.programEnrolment,
+    when: `type.coding.where(system = '${CODE_SYSTEM.episodeType}').exists()`,
   },
   {
     resourceType: 'List',
