@@ -7,7 +7,8 @@ const YEAR = new Date().getUTCFullYear();
 const TODAY = new Date().toISOString().slice(0, 10);
 const EIGHT = [DRUGS.atorvastatin, DRUGS.lisinopril, DRUGS.metformin, DRUGS.amlodipine, DRUGS.furosemide, DRUGS.levothyroxine, DRUGS.acetaminophen, DRUGS.sertraline];
 
-const param = (p: Parameters | ParametersParameter, name: string) => ((('parameter' in p ? p.parameter : p.part) ?? []) as ParametersParameter[]).filter((x) => x.name === name);
+const param = (p: Parameters | ParametersParameter, name: string): ParametersParameter[] =>
+  (('resourceType' in p ? p.parameter : (p as ParametersParameter).part) ?? []).filter((x) => x.name === name);
 function criterion(p: Parameters | ParametersParameter, code: string): ParametersParameter {
   const found = param(p, 'criterion').find((c) => param(c, 'code')[0]?.valueCode === code);
   assert.ok(found, `criterion ${code}`);

@@ -74,9 +74,9 @@ describe('the validation pipeline', () => {
       assert.throws(() => createResourceValidator({ lenientUnknownProfiles: false, requiredProfiles: [{ resourceType: 'Task', profile: 'http://x/y' }] }), /not known/);
     });
 
-    it('ships default rules for the five MTM resource types', () => {
-      assert.deepEqual(DEFAULT_REQUIRED_PROFILES.map((r) => r.resourceType).sort(), ['CarePlan', 'Communication', 'CommunicationRequest', 'DetectedIssue', 'List', 'MedicationStatement', 'Task']);
-      assert.equal(strict.knownProfiles().length, 7);
+    it('ships default rules for the MTM resource types', () => {
+      assert.deepEqual(DEFAULT_REQUIRED_PROFILES.map((r) => r.resourceType).sort(), ['CarePlan', 'Communication', 'CommunicationRequest', 'DetectedIssue', 'EpisodeOfCare', 'List', 'MedicationStatement', 'Task']);
+      assert.equal(strict.knownProfiles().length, 8);
     });
   });
 
