@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Bundle, EpisodeOfCare, Parameters, ParametersParameter } from '@medplum/fhirtypes';
+import { testConfig } from '../../src/config';
 import { FHIR_JSON, startTestServer, type TestServer } from '../helpers/test-server';
 import { createAll, DRUGS, medicationDispense, medicationRequest, medicationStatement, pharmacyClaim, snomedCondition, usCorePatient } from './ehr-fixtures';
 
@@ -89,7 +90,7 @@ describe('$mtm-eligibility: CMS Part D targeting criteria', () => {
   });
 
   it("takes the year's thresholds from configuration", async () => {
-    const t2 = await startTestServer({ mtm: { minChronicDiseases: 2, minPartDDrugs: 8, annualCostThreshold: 1623, eligibilitySyncLimit: 1000 } });
+    const t2 = await startTestServer({ mtm: { ...testConfig().mtm, minChronicDiseases: 2 } });
     try {
       const id = await qualifyingPatient(t2, { diseases: 2 });
       const body = (await t2.api().get(`/fhir/Patient/${id}/$mtm-eligibility`)).body as Parameters;
@@ -178,7 +179,7 @@ describe('$mtm-eligibility: CMS Part D targeting criteria', () => {
   });
 
   it('asks for the asynchronous pattern when the population is larger than the synchronous limit', async () => {
-    const t2 = await startTestServer({ mtm: { minChronicDiseases: 3, minPartDDrugs: 8, annualCostThreshold: 1623, eligibilitySyncLimit: 1 } });
+    const t2 = await startTestServer({ mtm: { ...testConfig().mtm, eligibilitySyncLimit: 1 } });
     try {
       await usCorePatient(t2, 70);
       await usCorePatient(t2, 71);

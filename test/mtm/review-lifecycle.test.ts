@@ -1,3 +1,4 @@
+import { testConfig } from '../../src/config';
 import assert from 'node:assert/strict';
 import type { Bundle, OperationOutcome, Task } from '@medplum/fhirtypes';
 import { completeSummaryDelivery, findSummaryDeliveryTask } from '../../src/mtm/lifecycle/summary-delivery';
@@ -172,7 +173,7 @@ describe('The CMR and TMR lifecycle', () => {
 describe('The TMR cadence is configurable', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ mtm: { tmrCadenceMonths: 6 } });
+    t = await startTestServer({ mtm: { ...testConfig().mtm, tmrCadenceMonths: 6 } });
   });
   after(async () => t.close());
 
