@@ -8,8 +8,13 @@ import path from 'node:path';
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
 export type LogFormat = 'json' | 'pretty';
 
+/** auto: open while no client is registered (then on 127.0.0.1 only); on: always; off: never (warned). */
+export type AuthMode = 'auto' | 'on' | 'off';
+
 export interface ServerConfig {
   port: number;
+  /** Interface to listen on; unset means every interface (but see AuthMode auto). */
+  host?: string;
   /** Base path of the FHIR API, e.g. "/fhir". Always starts with "/" and never ends with one. */
   basePath: string;
   /** Public base URL used in Location headers and Bundle links; derived from the request when unset. */
@@ -45,6 +50,13 @@ export interface ServerConfig {
    * so that concurrency tests on the embedded engine see requests overlap. Never set in production.
    */
   simulatedRoundTrips: boolean;
+  auth: {
+    mode: AuthMode;
+    /** The server's token-signing private key (PEM PKCS#8 or JWK); unset: generated in dataDir on first start. */
+    signingKeyFile?: string;
+    /** Lifetime of the access tokens the server issues, in seconds. */
+    tokenLifetimeSeconds: number;
+  };
   validation: {
     /** When true, a meta.profile we do not know is a warning instead of a 422. */
     lenientUnknownProfiles: boolean;
@@ -113,8 +125,13 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
     throw new Error(`Configuration EMBEDDED_SYNCHRONOUS must be NORMAL or FULL, got "${env.EMBEDDED_SYNCHRONOUS}"`);
   }
+  const authMode = (env.AUTH ?? 'auto').toLowerCase();
+  if (authMode !== 'auto' && authMode !== 'on' && authMode !== 'off') {
+    throw new Error(`Configuration AUTH must be auto, on or off, got "${env.AUTH}"`);
+  }
   return {
     port: integer(env, 'PORT', 8080),
+    host: env.HOST || undefined,
     basePath: normaliseBasePath(env.BASE_PATH ?? '/fhir'),
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
@@ -135,6 +152,11 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxConditionalDeletes: integer(env, 'MAX_CONDITIONAL_DELETES', 100, 1),
     maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10000, 1),
     simulatedRoundTrips: bool(env, 'STORAGE_SIMULATED_ROUND_TRIPS', false),
+    auth: {
+      mode: authMode,
+      signingKeyFile: env.AUTH_SIGNING_KEY_FILE || undefined,
+      tokenLifetimeSeconds: integer(env, 'ACCESS_TOKEN_LIFETIME', 300, 1),
+    },
     validation: {
       lenientUnknownProfiles: bool(env, 'VALIDATION_LENIENT_UNKNOWN_PROFILES', false),
       // One core stays with the event loop; beyond four, validation is rarely what limits a write.

@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type express from 'express';
+import { type AuthService, createAuth } from './auth';
 import type { ServerConfig } from './config';
 import { resourceTypes } from './fhir/definitions';
 import { createApp } from './http/app';
@@ -40,6 +41,8 @@ export interface FhirServer {
   services: Services;
   /** Storage as the server itself uses it, with no client's access policy: for the command-line tools. */
   repository: ResourceRepository;
+  /** The client registry and token verification (src/auth). */
+  auth: AuthService;
   logger: Logger;
   metrics: ServerMetrics;
   readiness: Readiness;
@@ -89,24 +92,26 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   services.operations.register(validateOperation);
   registerMtmOperations(services.operations);
   await seedConformanceResources(repository, loadConformanceResources());
+  const auth = await createAuth(config, engine);
   await validator.ready;
   metrics.countStoredWith(() => countStoredResources(repository, resourceTypes()));
   const readiness = new Readiness()
     .add('storage', () => probeStorage(engine))
     .add('validation', settledCheck(validator.ready, 'validation workers'));
-  const app = createApp(services, logger, { metrics, readiness });
+  const app = createApp(services, logger, { metrics, readiness }, auth);
   const close = async () => {
     await audit.close(); // buffered read events are stored before storage closes
     await validator.close();
     await engine.close();
   };
-  return { app, metricsApp: createMetricsApp(metrics), services, repository, logger, metrics, readiness, close };
+  return { app, metricsApp: createMetricsApp(metrics), services, repository, auth, logger, metrics, readiness, close };
 }
 
-/** Starts listening; resolves once the port is bound. */
-export function listen(server: FhirServer, port: number): Promise<Server> {
+/** Starts listening (on every interface when host is undefined); resolves once the port is bound. */
+export function listen(server: FhirServer, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const http = server.app.listen(port, (error?: Error) => (error ? reject(error) : resolve(http)));
+    const done = (error?: Error) => (error ? reject(error) : resolve(http));
+    const http = host === undefined ? server.app.listen(port, done) : server.app.listen(port, host, done);
     http.on('clientError', answerClientError);
   });
 }

@@ -5,13 +5,16 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError, isFhirError, notFound, outcome, issue, payloadTooLarge, unsupportedMediaType } from '../fhir/outcome';
+import type { AuthService } from '../auth';
 import { dispatchAudited } from '../interactions/audited-dispatch';
 import { contextFor } from '../interactions/guarded-services';
-import { ANONYMOUS, type FhirRequest, type RequestContext, type Services } from '../interactions/types';
+import type { FhirRequest, RequestContext, Services } from '../interactions/types';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../ops/metrics';
 import type { Readiness } from '../ops/readiness';
 import { StorageUnavailableError } from '../storage/port';
+import { authRoutes } from './auth-routes';
+import { baseUrlResolver } from './base-url';
 import { bodyKindOf, parseJsonBody } from './body';
 import { negotiate, type ResponseFormat } from './negotiation';
 import { healthRouter } from './operations-endpoints';
@@ -107,15 +110,24 @@ function logUnexpected(logger: Logger, req: Request, res: Response, error: unkno
   logger.error('Unexpected error', error, { event: 'unexpected-error', requestId: res.locals.requestId as string | undefined, method: req.method });
 }
 
-export function createApp(services: Services, logger: Logger, observability: Observability): express.Express {
+/** Paths below the base that answer without a token: the CapabilityStatement (SMART discovery needs it). */
+function isPublic(segments: string[], method: string): boolean {
+  return segments.length === 1 && segments[0] === 'metadata' && (method === 'GET' || method === 'HEAD');
+}
+
+/** `auth` serves the token endpoint and turns each request into its SecurityContext. */
+export function createApp(services: Services, logger: Logger, observability: Observability, auth: AuthService): express.Express {
   const { config } = services;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(healthRouter(observability.readiness));
 
+  const baseUrlOf = baseUrlResolver(config);
+
   const fhir = express.Router();
   fhir.use(requestLog(logger, observability.metrics));
+  fhir.use(authRoutes(auth, baseUrlOf, logger));
   fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
   fhir.use(async (req: Request, res: Response) => {
     let format = DEFAULT_FORMAT;
@@ -123,10 +135,14 @@ export function createApp(services: Services, logger: Logger, observability: Obs
       const query = queryPairs(req.originalUrl);
       const param = (name: string) => query.find(([k]) => k === name)?.[1];
       format = negotiate(param('_format'), req.get('accept'), param('_pretty'));
-      const baseUrl = config.publicBaseUrl ?? `${req.protocol}://${req.get('host')}${config.basePath}`;
-      const ctx: RequestContext = contextFor(services, baseUrl, ANONYMOUS);
-      res.locals.principal = ctx.security.principal;
-      const response = await dispatchAudited(ctx, toFhirRequest(req, query));
+      const baseUrl = baseUrlOf(req);
+      const fhirRequest = toFhirRequest(req, query);
+      const security = isPublic(fhirRequest.segments, req.method)
+        ? { principal: 'anonymous', scopes: [], address: req.socket.remoteAddress }
+        : await auth.authenticator.authenticate(req.get('authorization'), baseUrl, req.socket.remoteAddress);
+      const ctx: RequestContext = contextFor(services, baseUrl, security);
+      res.locals.principal = security.principal;
+      const response = await dispatchAudited(ctx, fhirRequest);
       send(res, response.status, response.body, response.headers, format);
     } catch (error) {
       if (isFhirError(error)) return sendError(res, error, format);

@@ -85,11 +85,35 @@ export function capabilityStatement(ctx: RequestContext, features: SystemFeature
     rest: [
       {
         mode: 'server',
+        security: smartSecurity(ctx.baseUrl),
         resource,
         interaction: systemInteractions,
         operation: operationEntries('system'),
       },
     ],
+  };
+}
+
+/**
+ * SMART on FHIR's rest.security (SMART App Launch 2.x, conformance.html): the service code and the
+ * oauth-uris extension naming the token endpoint. The token endpoint is always served under the base.
+ */
+function smartSecurity(baseUrl: string): NonNullable<CapabilityStatement['rest']>[number]['security'] {
+  return {
+    cors: false,
+    service: [
+      {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }],
+        text: 'SMART Backend Services: OAuth 2.0 client_credentials with private_key_jwt (RS384 or ES384)',
+      },
+    ],
+    extension: [
+      {
+        url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+        extension: [{ url: 'token', valueUri: `${baseUrl}/auth/token` }],
+      },
+    ],
+    description: `Send "Authorization: Bearer <token>"; get a token at ${baseUrl}/auth/token (discovery: ${baseUrl}/.well-known/smart-configuration).`,
   };
 }
 

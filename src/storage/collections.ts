@@ -43,3 +43,9 @@ export interface HistoryDocument {
 export function historyId(type: string, id: string, vid: number): string {
   return `${type}/${id}/${vid}`;
 }
+
+/** Registered SMART clients (src/auth): on disk in the embedded engine, so a running server sees `npm run client` changes. */
+export const CLIENTS_COLLECTION = 'auth_clients';
+/** Client-assertion jtis seen, until they expire (src/auth); `exp` is a column for the purge. */
+export const JTI_COLLECTION = 'auth_jti';
+export const JTI_LAYOUT = { columns: ['exp'] } as const;

@@ -3,7 +3,7 @@ import type { ServerConfig } from '../config';
 import { EmbeddedEngine } from './embedded/embedded-engine';
 import { MongoEngine } from './mongodb/mongodb-engine';
 import type { StorageEngine } from './port';
-import { HISTORY_COLLECTION, HISTORY_LAYOUT } from './collections';
+import { CLIENTS_COLLECTION, HISTORY_COLLECTION, HISTORY_LAYOUT, JTI_COLLECTION, JTI_LAYOUT } from './collections';
 import { withSimulatedRoundTrips } from './round-trips';
 
 export async function openStorageEngine(config: ServerConfig): Promise<StorageEngine> {
@@ -18,6 +18,7 @@ async function openEngine(config: ServerConfig): Promise<StorageEngine> {
     synchronous: config.embeddedSynchronous,
     documents: 'disk',
     cacheMb: config.embeddedCacheMb,
-    diskCollections: { [HISTORY_COLLECTION]: HISTORY_LAYOUT },
+    // Registered clients are read straight from SQLite (no cache), so the running server sees `npm run client` changes.
+    diskCollections: { [HISTORY_COLLECTION]: HISTORY_LAYOUT, [CLIENTS_COLLECTION]: { columns: [] as string[] }, [JTI_COLLECTION]: JTI_LAYOUT },
   });
 }

@@ -1,0 +1,63 @@
+/**
+ * The default posture: open only while no client is registered (and then on 127.0.0.1 only),
+ * AUTH=on always asks for a token, AUTH=off never does and is warned about.
+ */
+import assert from 'node:assert/strict';
+import { listenPosture } from '../../src/auth/posture';
+import { testConfig } from '../../src/config';
+import { authHeader, registerClient, bearerToken } from '../helpers/auth';
+import { startTestServer } from '../helpers/test-server';
+
+describe('Default posture', () => {
+  it('with no client registered the server is open: requests need no token', async () => {
+    const t = await startTestServer();
+    try {
+      assert.equal((await t.api().get(`${t.base}/Patient`)).status, 200);
+      // Registering the first client closes it.
+      const client = await registerClient(t, { scopes: 'system/*.rs' });
+      assert.equal((await t.api().get(`${t.base}/Patient`)).status, 401);
+      assert.equal((await t.api().get(`${t.base}/Patient`).set(authHeader(await bearerToken(t, client)))).status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('AUTH=on asks for a token even before any client is registered', async () => {
+    const t = await startTestServer({ auth: { ...testConfig().auth, mode: 'on' } });
+    try {
+      assert.equal((await t.api().get(`${t.base}/Patient`)).status, 401);
+      assert.equal((await t.api().get(`${t.base}/metadata`)).status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('AUTH=off needs no token even with clients registered, but a token presented is still checked', async () => {
+    const t = await startTestServer({ auth: { ...testConfig().auth, mode: 'off' } });
+    try {
+      await registerClient(t, { scopes: 'system/*.rs' });
+      assert.equal((await t.api().get(`${t.base}/Patient`)).status, 200);
+      assert.equal((await t.api().get(`${t.base}/Patient`).set('Authorization', 'Bearer forged')).status, 401);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('open (no client, AUTH=auto) listens on 127.0.0.1 only, whatever HOST says, and says so', () => {
+    const open = listenPosture(testConfig(), false);
+    assert.equal(open.host, '127.0.0.1');
+    assert.match(open.note, /no client is registered.*127\.0\.0\.1 only/);
+    const widened = listenPosture(testConfig({ host: '0.0.0.0' }), false);
+    assert.equal(widened.host, '127.0.0.1');
+    assert.match(widened.warning ?? '', /HOST=0\.0\.0\.0 is not used/);
+  });
+
+  it('with a client registered or AUTH=on it listens where configured; AUTH=off is a warning', () => {
+    assert.equal(listenPosture(testConfig({ host: '0.0.0.0' }), true).host, '0.0.0.0');
+    assert.equal(listenPosture(testConfig(), true).host, undefined);
+    assert.equal(listenPosture(testConfig({ auth: { ...testConfig().auth, mode: 'on' } }), false).host, undefined);
+    const off = listenPosture(testConfig({ host: '0.0.0.0', auth: { ...testConfig().auth, mode: 'off' } }), false);
+    assert.equal(off.host, '0.0.0.0');
+    assert.match(off.warning ?? '', /AUTH=off/);
+  });
+});
