@@ -38,6 +38,8 @@ export class AccessTokens {
   constructor(
     private readonly key: SigningKey,
     private readonly lifetimeSeconds: number,
+    /** Epoch milliseconds; a parameter so that expiry of a remembered token can be tested without waiting. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** `audience` is the FHIR base URL the token is good for; the issuer is the same server. */
@@ -49,8 +51,8 @@ export class AccessTokens {
       .setIssuer(audience)
       .setAudience(audience)
       .setSubject(clientId)
-      .setIssuedAt()
-      .setExpirationTime(`${this.lifetimeSeconds}s`)
+      .setIssuedAt(Math.floor(this.clock() / 1000))
+      .setExpirationTime(Math.floor(this.clock() / 1000) + this.lifetimeSeconds)
       .setJti(crypto.randomUUID())
       .sign(this.key.privateKey);
     return { token, expiresIn: this.lifetimeSeconds };
@@ -58,7 +60,7 @@ export class AccessTokens {
 
   /** The caller a token names; throws InvalidToken when it is forged, expired or meant for another server. */
   async verify(token: string, audience: string): Promise<Omit<SecurityContext, 'address'>> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.clock() / 1000);
     let entry = this.verified.get(token);
     if (entry && entry.exp + CLOCK_TOLERANCE <= now) {
       this.verified.delete(token);
@@ -84,6 +86,7 @@ export class AccessTokens {
         typ: 'at+jwt',
         requiredClaims: ['sub', 'exp', 'iat', 'scope'],
         clockTolerance: CLOCK_TOLERANCE,
+        currentDate: new Date(this.clock()),
       });
       if (typeof payload.sub !== 'string' || typeof payload.scope !== 'string' || typeof payload.exp !== 'number') {
         throw new InvalidToken('The access token lacks its client or scopes');

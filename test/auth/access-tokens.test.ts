@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { AccessTokens } from '../../src/auth/access-tokens';
 import { GENERATED_KEY_FILE } from '../../src/auth/signing-key';
 import { authHeader, bearerToken, registerClient, type TestClient } from '../helpers/auth';
 import { FHIR_JSON, startTestServer, type TestServer } from '../helpers/test-server';
@@ -142,5 +143,19 @@ describe('Access tokens on the FHIR API', () => {
 
   it('the token works against its own server only: another base URL refuses it even once verified', async () => {
     await assert.rejects(t.server.auth.authenticator.authenticate(`Bearer ${token}`, 'https://other.example.org/fhir', undefined), /aud/);
+  });
+});
+
+describe('Remembered access tokens', () => {
+  it('a token verified once is refused once it expires, though it is remembered', async () => {
+    let now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA');
+    const tokens = new AccessTokens({ alg: 'EdDSA', kid: 'k', privateKey, publicKey }, 300, () => now);
+    const { token } = await tokens.issue('client-1', ['system/*.rs'], 'Group/g', 'http://localhost:8080/fhir');
+    assert.equal((await tokens.verify(token, 'http://localhost:8080/fhir')).principal, 'client-1');
+    now += 299_000;
+    assert.equal((await tokens.verify(token, 'http://localhost:8080/fhir')).group, 'Group/g');
+    now += 10_000;
+    await assert.rejects(tokens.verify(token, 'http://localhost:8080/fhir'), /expired/);
   });
 });
