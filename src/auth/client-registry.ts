@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { importJWK, type JSONWebKeySet, type JWK } from 'jose';
 import { CLIENTS_COLLECTION } from '../storage/collections';
 import type { DocumentCollection, StorageEngine } from '../storage/port';
-import { parseScope } from './scope-grant';
+import { isGrantableScope } from './scope-grant';
 
 /** Algorithms a client may sign its assertions with (SMART Backend Services: RS384 and ES384). */
 export const ASSERTION_ALGORITHMS = ['RS384', 'ES384'] as const;
@@ -69,7 +69,7 @@ function checkScope(scope: string): string {
   const scopes = scope.split(/\s+/).filter(Boolean);
   if (scopes.length === 0) throw new ClientRegistrationError('A client needs at least one scope, e.g. "system/*.rs"');
   for (const s of scopes) {
-    if (!parseScope(s)) throw new ClientRegistrationError(`"${s}" is not a SMART system scope (system/<Type|*>.<cruds|read|write|*>[?param=value])`);
+    if (!isGrantableScope(s)) throw new ClientRegistrationError(`"${s}" is not a SMART system scope (system/<Type|*>.<cruds|read|write|*>[?param=value])`);
   }
   return scopes.join(' ');
 }

@@ -73,11 +73,12 @@ describe('Access tokens on the FHIR API', () => {
   });
 
   it('a valid token is accepted on reads and writes', async () => {
-    const created = await t.api().post(`${t.base}/Patient`).set(authHeader(token)).set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Patient' }));
+    const writer = await bearerToken(t, await registerClient(t, { scopes: 'system/Patient.cruds' }));
+    const created = await t.api().post(`${t.base}/Patient`).set(authHeader(writer)).set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Patient' }));
     assert.equal(created.status, 201);
-    assert.equal((await t.api().get(`${t.base}/Patient/${created.body.id}`).set(authHeader(token))).status, 200);
+    assert.equal((await t.api().get(`${t.base}/Patient/${created.body.id}`).set(authHeader(writer))).status, 200);
     // The scheme name is case-insensitive (RFC 7235).
-    assert.equal((await t.api().get(`${t.base}/Patient/${created.body.id}`).set('Authorization', `bearer ${token}`)).status, 200);
+    assert.equal((await t.api().get(`${t.base}/Patient/${created.body.id}`).set('Authorization', `bearer ${writer}`)).status, 200);
   });
 
   it('the token becomes the request\'s SecurityContext: client id, granted scopes, Group, address', async () => {
