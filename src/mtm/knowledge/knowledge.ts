@@ -4,19 +4,21 @@
  * ValueSet version is picked up by the next request.
  */
 import { MTM_BASE } from '../../conformance/canonical';
-import type { ResourceRepository } from '../../repository/repository';
+import type { RepositoryPort } from '../../interactions/types';
+import type { StorageEngine } from '../../storage/port';
 import type { ConditionGroup } from '../eligibility/criteria';
 import { IngredientVocabulary } from '../medications/ingredients';
 import { DrugClass } from './drug-class';
 import { conceptKey, KnowledgeValueSets } from './value-sets';
 
-const stores = new WeakMap<ResourceRepository, KnowledgeValueSets>();
+// Keyed by the storage engine: each request has its own (access-guarded) repository, the cache is shared.
+const stores = new WeakMap<StorageEngine, KnowledgeValueSets>();
 
-export function knowledgeStore(repository: ResourceRepository): KnowledgeValueSets {
-  let store = stores.get(repository);
+export function knowledgeStore(repository: RepositoryPort): KnowledgeValueSets {
+  let store = stores.get(repository.engine);
   if (!store) {
-    store = new KnowledgeValueSets(repository);
-    stores.set(repository, store);
+    store = new KnowledgeValueSets(repository.engine);
+    stores.set(repository.engine, store);
   }
   return store;
 }
@@ -35,7 +37,7 @@ export const CORE_CHRONIC_DISEASES: ReadonlyArray<{ code: string; display: strin
   ['respiratory', 'Respiratory disease'],
 ].map(([code, display]) => ({ code, display, valueSet: `${MTM_BASE}/ValueSet/mtm-core-chronic-${code}` }));
 
-export async function coreChronicDiseaseGroups(repository: ResourceRepository): Promise<ConditionGroup[]> {
+export async function coreChronicDiseaseGroups(repository: RepositoryPort): Promise<ConditionGroup[]> {
   const expanded = await knowledgeStore(repository).expand(CORE_CHRONIC_DISEASES.map((d) => d.valueSet));
   return CORE_CHRONIC_DISEASES.map((d) => {
     const keys = expanded.get(d.valueSet)?.keys;
@@ -49,7 +51,7 @@ export interface CompiledClasses {
 }
 
 /** The drug classes at these URLs, compiled, with the ingredient vocabulary they teach. */
-export function drugClasses(repository: ResourceRepository, urls: readonly string[]): Promise<CompiledClasses> {
+export function drugClasses(repository: RepositoryPort, urls: readonly string[]): Promise<CompiledClasses> {
   return knowledgeStore(repository).derive(`classes:${urls.join(' ')}`, (expand) => {
     const vocabulary = new IngredientVocabulary();
     const classes = new Map<string, DrugClass | undefined>();

@@ -8,8 +8,8 @@
  * ValueSets posted as VSAC-style expansions, expansion.contains.
  */
 import type { ValueSet, ValueSetComposeInclude, ValueSetExpansionContains } from '@medplum/fhirtypes';
-import type { ResourceRepository } from '../../repository/repository';
 import type { ResourceDocument } from '../../storage/collections';
+import type { StorageEngine } from '../../storage/port';
 
 export interface Concept {
   system: string;
@@ -43,7 +43,7 @@ export class KnowledgeValueSets {
   private snapshot?: Snapshot;
   private loading?: Promise<Snapshot>;
 
-  constructor(private readonly repository: ResourceRepository) {}
+  constructor(private readonly engine: StorageEngine) {}
 
   /** The expansion of the latest version of each URL; undefined for URLs no ValueSet has. */
   async expand(urls: readonly string[]): Promise<Map<string, ExpandedValueSet | undefined>> {
@@ -68,7 +68,7 @@ export class KnowledgeValueSets {
    * fingerprint, one indexed read instead of re-reading every ValueSet per request.
    */
   private async current(): Promise<Snapshot> {
-    const collection = await this.repository.collection('ValueSet');
+    const collection = this.engine.collection<ResourceDocument>('ValueSet');
     const [newest] = await collection.find({}, { sort: { ts: -1 }, limit: 1, projection: { _id: 1, ts: 1, vid: 1 } });
     const count = await collection.countDocuments({});
     const fingerprint = `${count}:${newest?._id ?? ''}:${newest?.ts ?? 0}:${newest?.vid ?? 0}`;
@@ -81,7 +81,7 @@ export class KnowledgeValueSets {
   }
 
   private async load(fingerprint: string): Promise<Snapshot> {
-    const collection = await this.repository.collection('ValueSet');
+    const collection = this.engine.collection<ResourceDocument>('ValueSet');
     const docs = (await collection.find({})) as ResourceDocument[];
     const byUrl = new Map<string, { vs: ValueSet; ts: number }>();
     for (const doc of docs) {

@@ -9,7 +9,6 @@ import type { Bundle, Parameters, ParametersParameter } from '@medplum/fhirtypes
 import { FhirError, issue, notFound } from '../../fhir/outcome';
 import type { OperationHandler } from '../../interactions/operations/registry';
 import type { FhirResponse, RequestContext } from '../../interactions/types';
-import type { ResourceDocument } from '../../storage/collections';
 import { eligibilityParameters } from '../eligibility/answer';
 import { assessEligibility } from '../eligibility/assess';
 import type { Determination } from '../eligibility/criteria';
@@ -21,13 +20,14 @@ import { ELIGIBILITY_SCOPES, type EligibilityRequest, eligibilityRequest, enrolI
 export const MTM_ELIGIBILITY_SYSTEM_DEFINITION = 'http://mtm-fhir.org/fhir/OperationDefinition/mtm-eligibility';
 export const MTM_ELIGIBILITY_STATUS_DEFINITION = 'http://mtm-fhir.org/fhir/OperationDefinition/mtm-eligibility-status';
 
+/** Most patients one system-level run covers. */
+const MAX_POPULATION = 1_000_000;
+
 /** The patients to assess: those named, or every stored patient; only those the client may see. */
 async function population(ctx: RequestContext, named: string[]): Promise<string[]> {
   let ids = named;
   if (ids.length === 0) {
-    const collection = await ctx.services.repository.collection('Patient');
-    const docs = (await collection.find({ deleted: { $exists: false } }, { projection: { _id: 1 } })) as Pick<ResourceDocument, '_id'>[];
-    ids = docs.map((d) => d._id).sort();
+    ids = ctx.services.search ? (await ctx.services.search.idsMatching('Patient', {}, MAX_POPULATION)).sort() : [];
   }
   const allowed = await ctx.services.access.patientIds(ctx.security);
   return [...new Set(ids)].filter((id) => !allowed || allowed.has(id));
