@@ -8,6 +8,7 @@ import { type AuthService, createAuth } from './auth';
 import type { ServerConfig } from './config';
 import { resourceTypes } from './fhir/definitions';
 import { createApp } from './http/app';
+import { prepareConditionLocks } from './interactions/conditional';
 import { createMetricsApp } from './http/operations-endpoints';
 import { instrumentEngine, instrumentValidator } from './ops/instrument';
 import { ServerMetrics } from './ops/metrics';
@@ -68,6 +69,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   const searchIndex = createSearchIndex(mtmSearchParameters());
   const repository = new ResourceRepository(engine, searchIndex.indexer);
   await repository.init(resourceTypes());
+  await prepareConditionLocks(engine);
   const reindexed = await reindexStale(repository, searchIndex.indexer, resourceTypes());
   if (reindexed) logger.info(`Re-indexed the search values of ${reindexed} stored resources`, { event: 'reindex', resources: reindexed });
   const search = createSearchService(repository, searchIndex, config.search);

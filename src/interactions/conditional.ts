@@ -4,7 +4,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { notSupported } from '../fhir/outcome';
-import type { StorageSession } from '../storage/port';
+import type { StorageEngine, StorageSession } from '../storage/port';
 import type { RequestContext } from './types';
 
 const LOCK_COLLECTION = 'conditional_locks';
@@ -40,8 +40,23 @@ export async function lockCondition(
     .map(([k, v]) => `${k}=${v}`)
     .sort()
     .join('&')}`;
-  const locks = ctx.services.repository.engine.collection<{ _id: string; ts: number }>(LOCK_COLLECTION);
-  await locks.replaceOne({ _id: key }, { _id: key, ts: Date.now() }, { upsert: true, session });
+  const locks = ctx.services.repository.engine.collection<ConditionLock>(LOCK_COLLECTION);
+  await locks.replaceOne({ _id: key }, { _id: key, ts: Date.now(), at: new Date() }, { upsert: true, session });
+}
+
+interface ConditionLock {
+  _id: string;
+  ts: number;
+  /** A Date, for MongoDB's TTL index: a lock only matters while its transaction runs. */
+  at: Date;
+}
+
+/** Seconds a condition lock document is kept: far longer than any transaction may run. */
+const LOCK_TTL_SECONDS = 24 * 60 * 60;
+
+/** At start-up: lock documents expire (on MongoDB), so one per distinct condition does not pile up forever. */
+export async function prepareConditionLocks(engine: StorageEngine): Promise<void> {
+  await engine.collection<ConditionLock>(LOCK_COLLECTION).createIndex({ at: 1 }, { expireAfterSeconds: LOCK_TTL_SECONDS });
 }
 
 /** Runs `work` in the request's transaction, or in a new one. */

@@ -22,6 +22,8 @@ export interface SearchIndexer {
   index(resource: Resource): Pick<ResourceDocument, 'sp' | 'sk'>;
   /** Index specs every current-version collection should have. */
   indexSpecs(): IndexSpec[];
+  /** More index specs of a type, for engines that serve ranges and sorts from indexes (StorageEngine.rangeIndexes). */
+  rangeIndexSpecs?(type: string): IndexSpec[];
 }
 
 const NO_INDEX: SearchIndexer = { index: () => ({}), indexSpecs: () => [] };
@@ -124,6 +126,11 @@ export class ResourceRepository {
     await this.history.createIndex({ type: 1, rid: 1, vid: -1 });
     await this.history.createIndex({ ts: -1 });
     await this.history.createIndex({ type: 1, ts: -1 });
+    if (this.engine.rangeIndexes) {
+      // History pages sort on (ts, _id): with the tie-break in the index, no in-memory sort.
+      await this.history.createIndex({ ts: -1, _id: -1 });
+      await this.history.createIndex({ type: 1, ts: -1, _id: -1 });
+    }
     await Promise.all([...types].map((t) => this.prepare(t)));
   }
 
@@ -137,7 +144,8 @@ export class ResourceRepository {
     let ready = this.preparedTypes.get(type);
     if (!ready) {
       const collection = this.engine.collection<ResourceDocument>(type);
-      ready = Promise.all(this.indexer.indexSpecs().map((spec) => collection.createIndex(spec))).then(() => undefined);
+      const specs = [...this.indexer.indexSpecs(), ...(this.engine.rangeIndexes ? (this.indexer.rangeIndexSpecs?.(type) ?? []) : [])];
+      ready = Promise.all(specs.map((spec) => collection.createIndex(spec))).then(() => undefined);
       this.preparedTypes.set(type, ready);
     }
     return ready;

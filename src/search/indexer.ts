@@ -46,6 +46,31 @@ export class ResourceIndexer implements SearchIndexer {
     return [SEARCH_INDEX];
   }
 
+  /**
+   * What an engine that answers ranges and sorts from B-tree indexes (MongoDB) needs besides
+   * SEARCH_INDEX, for one type: each `sp` field a compiled condition bounds (string text, date
+   * range ends, numbers), the `_id` order searches page in by default, and the sort keys of the
+   * type's date parameters and of `_lastUpdated`, each with the `_id` tie-break. Sorts on other
+   * parameters are sorted in memory after the filter; on MongoDB, 64 indexes per collection is the
+   * ceiling, and date sorts are the ones worklists and payers use.
+   */
+  rangeIndexSpecs(type: string): IndexSpec[] {
+    const specs: IndexSpec[] = [
+      { 'sp.n': 1, 'sp.k': 1, _id: 1 },
+      { 'sp.n': 1, 'sp.t': 1 },
+      { 'sp.n': 1, 'sp.lo': 1 },
+      { 'sp.n': 1, 'sp.hi': 1 },
+      { 'sp.n': 1, 'sp.v': 1 },
+      { ts: 1, _id: 1 },
+      { ts: -1, _id: 1 },
+    ];
+    for (const { param } of this.plan(type)) {
+      if (param.type !== 'date') continue;
+      specs.push({ [`sk.a.${param.code}`]: 1, _id: 1 }, { [`sk.d.${param.code}`]: -1, _id: 1 });
+    }
+    return specs;
+  }
+
   index(resource: Resource): Pick<ResourceDocument, 'sp' | 'sk'> {
     const type = resource.resourceType;
     const sp: SearchEntry[] = [];

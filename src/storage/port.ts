@@ -39,6 +39,16 @@ export interface DeleteResult {
   deletedCount: number;
 }
 
+export interface IndexOptions {
+  unique?: boolean;
+  name?: string;
+  /**
+   * A TTL index (on a Date field): MongoDB removes each document this many seconds after its date.
+   * The embedded engine keeps the documents; it only needs this for housekeeping, not correctness.
+   */
+  expireAfterSeconds?: number;
+}
+
 export interface Document {
   _id: string;
 }
@@ -52,12 +62,17 @@ export interface DocumentCollection<T extends Document> {
   insertOne(doc: T, options?: WriteOptions): Promise<void>;
   replaceOne(filter: Filter, doc: T, options?: ReplaceOptions): Promise<ReplaceResult>;
   deleteOne(filter: Filter, options?: WriteOptions): Promise<DeleteResult>;
-  createIndex(spec: IndexSpec, options?: { unique?: boolean; name?: string }): Promise<void>;
+  createIndex(spec: IndexSpec, options?: IndexOptions): Promise<void>;
 }
 
 export interface StorageEngine {
   /** "embedded" or "mongodb": logged at start and reported in the CapabilityStatement. */
   readonly kind: string;
+  /**
+   * True when the engine answers range conditions and sorts from B-tree indexes (MongoDB), so the
+   * repository declares the indexes for them; the embedded engine narrows by equality keys only.
+   */
+  readonly rangeIndexes?: boolean;
   collection<T extends Document>(name: string): DocumentCollection<T>;
   /**
    * Runs `work` as one atomic unit: every write made with the session becomes visible and durable

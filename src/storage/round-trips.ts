@@ -12,6 +12,7 @@ import type {
   DocumentCollection,
   Filter,
   FindOptions,
+  IndexOptions,
   IndexSpec,
   ReplaceOptions,
   ReplaceResult,
@@ -60,7 +61,7 @@ class RoundTripCollection<T extends Document> implements DocumentCollection<T> {
     return this.inner.deleteOne(filter, options);
   }
 
-  createIndex(spec: IndexSpec, options?: { unique?: boolean; name?: string }): Promise<void> {
+  createIndex(spec: IndexSpec, options?: IndexOptions): Promise<void> {
     return this.inner.createIndex(spec, options);
   }
 }
@@ -69,6 +70,7 @@ class RoundTripCollection<T extends Document> implements DocumentCollection<T> {
 export function withSimulatedRoundTrips(engine: StorageEngine): StorageEngine {
   return {
     kind: engine.kind,
+    rangeIndexes: engine.rangeIndexes,
     collection: <T extends Document>(name: string) => new RoundTripCollection<T>(engine.collection<T>(name)),
     async withTransaction<R>(work: (session: StorageSession) => Promise<R>): Promise<R> {
       await roundTrip();

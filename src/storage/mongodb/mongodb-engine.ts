@@ -10,6 +10,7 @@ import type {
   DocumentCollection,
   Filter,
   FindOptions,
+  IndexOptions,
   IndexSpec,
   ReplaceOptions,
   ReplaceResult,
@@ -119,13 +120,14 @@ class MongoCollection<T extends Document> implements DocumentCollection<T> {
     return { deletedCount: result.deletedCount };
   }
 
-  async createIndex(spec: IndexSpec, options: { unique?: boolean; name?: string } = {}): Promise<void> {
+  async createIndex(spec: IndexSpec, options: IndexOptions = {}): Promise<void> {
     await this.collection.createIndex(spec, options);
   }
 }
 
 export class MongoEngine implements StorageEngine {
   readonly kind = 'mongodb';
+  readonly rangeIndexes = true;
 
   private constructor(
     private readonly client: MongoClient,
