@@ -46,6 +46,11 @@ export interface ServerConfig {
   /** Most entries accepted in one batch or transaction Bundle. */
   maxBundleEntries: number;
   /**
+   * Most entries in one transaction (and one $smp-submit). A transaction is one storage transaction,
+   * which MongoDB aborts after 60 s; above this, a batch is the way to send many resources.
+   */
+  maxTransactionEntries: number;
+  /**
    * Test seam: every storage operation first yields to the event loop, as a MongoDB round trip does,
    * so that concurrency tests on the embedded engine see requests overlap. Never set in production.
    */
@@ -151,6 +156,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     },
     maxConditionalDeletes: integer(env, 'MAX_CONDITIONAL_DELETES', 100, 1),
     maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10000, 1),
+    maxTransactionEntries: integer(env, 'MAX_TRANSACTION_ENTRIES', 1000, 1),
     simulatedRoundTrips: bool(env, 'STORAGE_SIMULATED_ROUND_TRIPS', false),
     auth: {
       mode: authMode,

@@ -50,3 +50,25 @@ describe('Conditional entries of concurrent transaction Bundles', function () {
     assert.equal(await count('identifier=http://hospital.example.org/mrn|MRN-7710'), 1);
   });
 });
+
+describe('The size of one transaction', () => {
+  let t: TestServer;
+  before(async () => (t = await startTestServer({ maxTransactionEntries: 3 })));
+  after(async () => t.close());
+
+  const patients = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ resource: { resourceType: 'Patient', name: [{ family: `Size${i}` }] }, request: { method: 'POST', url: 'Patient' } }));
+
+  it('answers 413 to a transaction over MAX_TRANSACTION_ENTRIES, says to use a batch, and stores nothing', async () => {
+    const res = await t.api().post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: patients(4) }));
+    assert.equal(res.status, 413);
+    assert.match(JSON.stringify(res.body), /batch/);
+    assert.equal((await t.api().get('/fhir/Patient?_summary=count')).body.total, 0);
+  });
+
+  it('takes the same entries as a batch', async () => {
+    const res = await t.api().post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: patients(4) }));
+    assert.equal(res.status, 200);
+    assert.equal((await t.api().get('/fhir/Patient?_summary=count')).body.total, 4);
+  });
+});

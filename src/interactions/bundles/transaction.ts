@@ -5,6 +5,7 @@
  * references, rewrite the references, then process DELETE, POST, PUT/PATCH and GET in that order.
  */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { payloadTooLarge } from '../../fhir/outcome';
 import { newResourceId } from '../../repository/resource-ids';
 import type { StorageSession } from '../../storage/port';
 import { findMatches, lockCondition, parseQueryString } from '../conditional';
@@ -31,6 +32,13 @@ export async function processTransaction(
 
 /** What can be done before the write lock: reading the entries, and starting their validation. */
 export function prepareTransaction(ctx: RequestContext, req: FhirRequest, bundle: Bundle): readonly BundleRequestEntry[] {
+  const limit = ctx.services.config.maxTransactionEntries;
+  if ((bundle.entry?.length ?? 0) > limit) {
+    throw payloadTooLarge(
+      `A transaction may hold at most ${limit} entries (it has ${bundle.entry?.length}): all of them commit as one storage transaction. ` +
+        'Send larger sets as a batch, or as several transactions.',
+    );
+  }
   const entries = (bundle.entry ?? []).map((entry, index) => readEntry(ctx, entry, index, req));
   assertDistinctFullUrls(entries);
   prevalidateEntries(ctx, entries, 'transaction');
