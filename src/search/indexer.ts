@@ -81,9 +81,16 @@ export class ResourceIndexer implements SearchIndexer {
       const before = sp.length;
       if (param.type === 'composite') this.addComposite(param, nodes, sp);
       else {
+        // Equal values match the same searches: each is stored once (a resource repeating one value
+        // thousands of times must not store thousands of search entries).
+        const seen = new Set<string>();
         for (const node of nodes) {
           for (const { identifier, ...value } of valuesOf(param.type, node)) {
-            sp.push({ n: identifier ? `${param.code}:identifier` : param.code, ...value });
+            const entry: SearchEntry = { n: identifier ? `${param.code}:identifier` : param.code, ...value };
+            const key = JSON.stringify(entry);
+            if (seen.has(key)) continue;
+            seen.add(key);
+            sp.push(entry);
           }
         }
       }
