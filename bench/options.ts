@@ -10,11 +10,14 @@ export interface BenchOptions {
   peer: boolean;
   seed: number;
   out: string;
+  /** Reuse a store loaded by an earlier run with the same population (bench/targets/stores.ts). */
+  reuseStore: boolean;
 }
 
-const HELP = `npm run bench -- [--quick] [--sizes=10000,100000] [--duration=S] [--reps=N] [--only=read,create] [--no-peer] [--seed=N] [--out=FILE]
-  --quick      10k resources only, 1 short run per workload (under 2 minutes)
-  default      10k and 100k resources, 3 runs of 5 s per workload and server (under 20 minutes)`;
+const HELP = `npm run bench -- [--quick] [--sizes=10000,100000,1000000] [--duration=S] [--reps=N] [--only=read,create] [--no-peer] [--seed=N] [--out=FILE] [--fresh-store]
+  --quick        10k resources only, 1 short run per workload (under 2 minutes)
+  default        10k, 100k and 1M resources, 3 runs of 5 s per workload and server
+  --fresh-store  load our store anew even when .tmp/bench-stores/ holds one of the same population`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const flags = new Map<string, string>();
@@ -36,7 +39,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   };
   return {
     quick,
-    sizes: (flags.get('sizes') ?? (quick ? '10000' : '10000,100000')).split(',').map(Number),
+    sizes: (flags.get('sizes') ?? (quick ? '10000' : '10000,100000,1000000')).split(',').map(Number),
     durationSec: num('duration', quick ? 2 : 5),
     warmupSec: num('warmup', quick ? 0.5 : 1),
     reps: num('reps', quick ? 1 : 3),
@@ -44,5 +47,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     peer: flags.get('no-peer') !== 'true',
     seed: num('seed', 20240601),
     out: flags.get('out') ?? 'bench/results/latest.json',
+    reuseStore: flags.get('fresh-store') !== 'true',
   };
 }

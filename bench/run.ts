@@ -22,6 +22,8 @@ const log = (message: string) => process.stderr.write(`[bench ${new Date().toISO
 function summaryOf(t: Target): TargetSummary {
   return {
     loadMs: t.loadMs,
+    loaderPeakRssMb: t.loaderPeakRssMb,
+    loadReused: t.loadReused,
     resources: t.resources,
     counts: t.counts,
     startupMs: t.startupMs,
@@ -77,9 +79,9 @@ async function runSize(targetResources: number, options: BenchOptions, buildResu
   log(`size ${targetResources}: ${patients} patients; loading ours`);
   const targets: Target[] = [];
   try {
-    const ours = await startOurs(buildResult, patients, options.seed, options.quick ? 1 : 3);
+    const ours = await startOurs(buildResult, patients, options.seed, options.quick ? 1 : 3, options.reuseStore, log);
     targets.push(ours);
-    log(`  ours: ${ours.resources} resources loaded in ${Math.round(ours.loadMs)} ms; ready in ${Math.round(ours.startupMs)} ms; RSS ${Math.round(ours.rssAfterLoadMb)} MB`);
+    log(`  ours: ${ours.resources} resources ${ours.loadReused ? 'reused (loaded' : 'loaded'} in ${Math.round(ours.loadMs)} ms${ours.loadReused ? ')' : ''}, loader peak RSS ${Math.round(ours.loaderPeakRssMb ?? NaN)} MB; ready in ${Math.round(ours.startupMs)} ms; RSS ${Math.round(ours.rssAfterLoadMb)} MB`);
     if (options.peer) {
       const peer = await startPeer(buildResult, patients, options.seed);
       targets.push(peer);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Build } from '../build';
 import { supportingInfoParameter } from '../workloads';
 import { Child } from './child';
+import { type LoadedStore, StoreShelf } from './stores';
 
 export interface Target {
   name: 'ours' | 'peer';
@@ -14,6 +15,9 @@ export interface Target {
   base: string;
   child: Child;
   loadMs: number;
+  /** Ours: the loader's peak RSS in MB, and whether the load was a stored one reused. */
+  loaderPeakRssMb?: number;
+  loadReused?: boolean;
   resources: number;
   counts: Record<string, number>;
   /** Spawn to ready, as an operator sees it. */
@@ -29,13 +33,26 @@ export interface Target {
 
 const READY_TIMEOUT_MS = 180_000;
 
-/** Loads the population through our repository in one process, then starts the real server on it. */
-export async function startOurs(build: Build, patients: number, seed: number, startups = 1): Promise<Target> {
+/**
+ * Loads the population through our repository in one process (or takes a stored load of it, see
+ * stores.ts), then starts the real server on a copy of it.
+ */
+export async function startOurs(build: Build, patients: number, seed: number, startups = 1, reuse = true, log: (m: string) => void = () => undefined): Promise<Target> {
+  const shelf = new StoreShelf(patients, seed);
+  let loaded = reuse ? shelf.find() : undefined;
+  const loadReused = loaded !== undefined;
+  if (loaded) {
+    log(`  ours: reusing the store loaded ${loaded.loadedAt} (${shelf.dir})`);
+  } else {
+    shelf.clear();
+    const env = { BENCH_DATA_DIR: shelf.dataDir, BENCH_PATIENTS: String(patients), BENCH_SEED: String(seed) };
+    const loader = Child.start('ours-load', build.args('bench/targets/ours-load.ts'), env);
+    loaded = { ...(await loader.result<Omit<LoadedStore, 'loadedAt'>>('loaded', 60 * 60_000)), loadedAt: new Date().toISOString() };
+    await loader.stop();
+    shelf.save(loaded);
+  }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-bench-'));
-  const env = { BENCH_DATA_DIR: dataDir, BENCH_PATIENTS: String(patients), BENCH_SEED: String(seed) };
-  const loader = Child.start('ours-load', build.args('bench/targets/ours-load.ts'), env);
-  const loaded = await loader.result<{ loadMs: number; resources: number; counts: Record<string, number> }>('loaded', 30 * 60_000);
-  await loader.stop();
+  shelf.copyTo(dataDir);
 
   // Start-up is noisy right after the loader's final checkpoint: start `startups` times, keep the
   // last server running, and report the median.
@@ -57,6 +74,8 @@ export async function startOurs(build: Build, patients: number, seed: number, st
     base: url.replace('//localhost:', '//127.0.0.1:'),
     child,
     loadMs: loaded.loadMs,
+    loaderPeakRssMb: loaded.loaderPeakRssMb,
+    loadReused,
     resources: loaded.resources,
     counts: loaded.counts,
     startupMs,
