@@ -7,6 +7,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { ResourceRepository } from '../repository/repository';
+import type { Filter } from '../storage/port';
 import type { ResourceIndexer } from './indexer';
 
 const BATCH = 500;
@@ -25,9 +26,12 @@ export async function reindexStale(repository: ResourceRepository, indexer: Reso
   let rewritten = 0;
   for (const type of types) {
     const collection = await repository.collection(type);
-    const stale = await collection.find({ deleted: { $ne: true }, 'sk.v': { $ne: indexer.version } });
-    for (let i = 0; i < stale.length; i += BATCH) {
-      const batch = stale.slice(i, i + BATCH);
+    const stale: Filter = { deleted: { $ne: true }, 'sk.v': { $ne: indexer.version } };
+    // A page at a time, in _id order: a store of millions must not be read into memory at once.
+    for (let after = ''; ; ) {
+      const batch = await collection.find({ $and: [stale, { _id: { $gt: after } }] }, { sort: { _id: 1 }, limit: BATCH });
+      if (batch.length === 0) break;
+      after = batch[batch.length - 1]._id;
       await repository.engine.withTransaction(async (session) => {
         for (const doc of batch) {
           const fresh = { ...doc, ...indexer.index(doc.resource as Resource) };

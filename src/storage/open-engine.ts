@@ -16,7 +16,6 @@ async function openEngine(config: ServerConfig): Promise<StorageEngine> {
   return new EmbeddedEngine({
     dataDir: config.dataDir,
     synchronous: config.embeddedSynchronous,
-    documents: 'disk',
     cacheMb: config.embeddedCacheMb,
     // Registered clients are read straight from SQLite (no cache), so the running server sees `npm run client` changes.
     diskCollections: { [HISTORY_COLLECTION]: HISTORY_LAYOUT, [CLIENTS_COLLECTION]: { columns: [] as string[] }, [JTI_COLLECTION]: JTI_LAYOUT },

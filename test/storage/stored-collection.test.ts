@@ -88,13 +88,13 @@ function expected(docs: Row[], filter: Filter, options: FindOptions): string[] {
   return cursor.all().map((d) => (d as Row)._id);
 }
 
-describe('Embedded engine with documents on disk: finds answer as MongoDB does', function () {
+describe('Embedded engine: finds over documents kept on disk answer as MongoDB does', function () {
   this.timeout(60_000);
   let dir: string;
   let engine: EmbeddedEngine;
   const docs = rows(3000);
 
-  const open = (cacheMb: number) => new EmbeddedEngine({ dataDir: dir, documents: 'disk', cacheMb });
+  const open = (cacheMb: number) => new EmbeddedEngine({ dataDir: dir, cacheMb });
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-stored-'));

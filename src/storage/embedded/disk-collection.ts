@@ -1,5 +1,6 @@
 /**
- * A collection that stays on disk (resource history): too large to hold in memory, and read rarely.
+ * A collection with a table of its own (resource history): append-mostly and read rarely, by fields
+ * that are SQL columns.
  * The conditions SQL can answer (equality and ranges on the layout's columns) are pushed into SQL;
  * mingo evaluates whatever remains, so results equal what MongoDB would return for the same filter.
  */
@@ -15,9 +16,8 @@ import type {
   WriteOptions,
 } from '../port';
 import { DuplicateKeyError } from '../port';
-import type { SessionRunner } from './memory-collection';
 import { compileFilter, runQuery } from './query';
-import type { EmbeddedSession } from './session';
+import type { EmbeddedSession, SessionRunner } from './session';
 import { type DiskCollectionLayout, type SqliteFile, sqlValue, tableName } from './sqlite-file';
 import { conjuncts } from './value-index';
 

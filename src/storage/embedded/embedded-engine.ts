@@ -1,10 +1,12 @@
 /**
- * The embedded engine (DESIGN.md decision 2): current versions in memory, filtered with mingo
- * using the same filter documents MongoDB receives; everything durable in one SQLite file.
- * A write is acknowledged only after its SQLite transaction has committed.
+ * The embedded engine (DESIGN.md decision 2): everything in one SQLite file, read on demand. Finds
+ * take the same filter documents MongoDB receives; persistent key indexes narrow the candidates and
+ * the filter itself (fast-filter.ts, else mingo) decides (stored-collection.ts). Memory holds a
+ * bounded cache of parsed documents and what is not yet durable, so neither memory nor start-up
+ * grows with the data. A write is acknowledged only after its SQLite transaction has committed.
  *
  * Group commit: transactions still run one at a time (the write lock keeps compare-and-set valid),
- * but a committed transaction's changes are applied to memory at once and made durable together with
+ * but a committed transaction's changes are visible at once (in each collection's overlay) and made durable together with
  * those of every other transaction that committed in the same turn of the event loop, in one SQLite
  * transaction (large groups on a writer thread, see flush()). Each caller is answered only after that
  * SQLite commit. Meanwhile a plain read may see a change that is not yet durable.
@@ -17,25 +19,17 @@
 import type { Document, DocumentCollection, IndexSpec, StorageEngine, StorageSession } from '../port';
 import { DiskCollection } from './disk-collection';
 import { cacheKey, DocumentCache } from './document-cache';
-import { MemoryCollection, type SessionRunner } from './memory-collection';
-import { EmbeddedSession, WriteLock } from './session';
+import { EmbeddedSession, type SessionRunner, WriteLock } from './session';
 import { type DiskCollectionLayout, type PendingWrite, SqliteFile } from './sqlite-file';
 import { SqliteWriter, StorageWriteError } from './sqlite-writer';
 import { StoredCollection, type StoredCollectionHost } from './stored-collection';
-import { StringPool } from './string-pool';
 
 export interface EmbeddedEngineOptions {
   dataDir: string;
   synchronous?: 'NORMAL' | 'FULL';
-  /** Collections kept on disk rather than in memory, with the fields their queries select on. */
+  /** Collections with the fields their queries select on as SQL columns (history), rather than in `documents`. */
   diskCollections?: Record<string, DiskCollectionLayout>;
-  /**
-   * 'disk': every other collection stays in SQLite too, read on demand through a document cache of
-   * `cacheMb` and persistent key indexes (stored-collection.ts). 'memory': every current document is
-   * loaded at start and held in the heap (memory-collection.ts).
-   */
-  documents?: 'memory' | 'disk';
-  /** Bound of the document cache, in MB of estimated heap ('disk' only). */
+  /** Bound of the cache of parsed documents, in MB of estimated heap. */
   cacheMb?: number;
 }
 
@@ -47,7 +41,7 @@ const WRITER_THREAD_FROM = 64;
 /** One transaction's changes waiting for the group's SQLite commit. */
 interface PendingCommit {
   writes: PendingWrite[];
-  /** Puts back what memory held before, to take the changes back if the SQLite commit fails. */
+  /** Puts back what the overlays held before, to take the changes back if the SQLite commit fails. */
   undo: Array<() => void>;
   /** Stored collections' changes: out of the overlay and into the cache once durable. */
   stored: Array<{ collection: StoredCollection<Document>; id: string; doc: Document | null; jsonLength: number }>;
@@ -57,13 +51,11 @@ interface PendingCommit {
 
 export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredCollectionHost {
   readonly kind = 'embedded';
-  /** Schema, start-up load, the disk collections' reads, and small groups' writes. */
+  /** Schema, every read, index builds, and small groups' writes. */
   private readonly sqlite: SqliteFile;
   private readonly writer: SqliteWriter;
-  private readonly memory = new Map<string, MemoryCollection<Document>>();
   private readonly disk = new Map<string, DiskCollection<Document>>();
   private readonly stored = new Map<string, StoredCollection<Document>>();
-  private readonly mode: 'memory' | 'disk';
   private readonly cache: DocumentCache;
   /** The last group sent to the writer thread: settles when it is durable or has failed. */
   private lastWrite: Promise<void> = Promise.resolve();
@@ -75,24 +67,12 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
   private readonly inflight: PendingCommit[][] = [];
   private flushScheduled = false;
   private failure?: StorageWriteError;
-  private readonly strings = new StringPool();
 
   constructor(options: EmbeddedEngineOptions) {
     const synchronous = options.synchronous ?? 'NORMAL';
     this.sqlite = new SqliteFile(options.dataDir, synchronous);
     this.diskLayouts = options.diskCollections ?? {};
-    this.mode = options.documents ?? 'memory';
-    this.cache = new DocumentCache((this.mode === 'disk' ? (options.cacheMb ?? DEFAULT_CACHE_MB) : 0) * 1024 * 1024);
-    if (this.mode === 'memory') {
-      // This mode does not maintain the key indexes: a later 'disk' open rebuilds them.
-      if (this.sqlite.keys.registered()) this.sqlite.keys.dropAll();
-      for (const [name, json] of this.sqlite.allDocuments()) {
-        const doc = JSON.parse(json) as Document;
-        // Right after parsing, while the duplicates are still young and cheap for the GC to drop.
-        this.strings.internAll(doc);
-        this.memoryCollection(name).load(doc);
-      }
-    }
+    this.cache = new DocumentCache((options.cacheMb ?? DEFAULT_CACHE_MB) * 1024 * 1024);
     this.writer = new SqliteWriter({ dataDir: options.dataDir, synchronous });
   }
 
@@ -106,12 +86,9 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
       }
       return collection as unknown as DocumentCollection<T>;
     }
-    if (this.mode === 'disk') {
-      let collection = this.stored.get(name);
-      if (!collection) this.stored.set(name, (collection = new StoredCollection(name, this.sqlite, this.cache, this)));
-      return collection as unknown as DocumentCollection<T>;
-    }
-    return this.memoryCollection(name) as unknown as DocumentCollection<T>;
+    let collection = this.stored.get(name);
+    if (!collection) this.stored.set(name, (collection = new StoredCollection(name, this.sqlite, this.cache, this)));
+    return collection as unknown as DocumentCollection<T>;
   }
 
   idle(): boolean {
@@ -125,12 +102,6 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
 
   declareIndex(collection: string, ix: number, spec: IndexSpec): void {
     this.writer.declareIndex(collection, ix, spec);
-  }
-
-  private memoryCollection(name: string): MemoryCollection<Document> {
-    let collection = this.memory.get(name);
-    if (!collection) this.memory.set(name, (collection = new MemoryCollection(name, this)));
-    return collection;
   }
 
   async withTransaction<R>(work: (session: StorageSession) => Promise<R>): Promise<R> {
@@ -154,7 +125,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
     return this.withTransaction(async (s) => work(s as EmbeddedSession));
   }
 
-  /** Applies the session's writes to memory now; resolves once the group holding them is durable. */
+  /** Makes the session's writes visible now; resolves once the group holding them is durable. */
   private commit(session: EmbeddedSession): Promise<void> {
     const writes: PendingWrite[] = [];
     const serialised = new Map<object, string>();
@@ -186,17 +157,6 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
         undo.push(() => overlay.delete(id));
       }
       overlay.set(id, doc);
-    }
-    for (const [collection, docs] of session.pending) {
-      const memory = this.memory.get(collection);
-      if (!memory) continue;
-      for (const [id, doc] of docs) {
-        const previous = memory.docs.get(id) ?? null;
-        undo.push(() => memory.applyCommitted(id, previous));
-        // After serialising: only memory's copy needs to share strings.
-        if (doc) this.strings.internAll(doc);
-        memory.applyCommitted(id, doc);
-      }
     }
     return new Promise<void>((resolve, reject) => {
       this.group.push({ writes, undo, stored, resolve, reject });
@@ -254,7 +214,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
     for (const c of group) c.resolve();
   }
 
-  /** Takes every change that is not durable back out of memory, newest first, and fails its callers. */
+  /** Takes every change that is not durable back out of the overlays, newest first, and fails its callers. */
   private fail(error: StorageWriteError): void {
     this.failure ??= error;
     const undone = [...this.inflight, this.group];

@@ -26,6 +26,11 @@ export class EmbeddedSession implements StorageSession {
   }
 }
 
+export interface SessionRunner {
+  /** Runs `work` inside the caller's session, or inside a new transaction when there is none. */
+  inSession<R>(session: EmbeddedSession | undefined, work: (session: EmbeddedSession) => R): Promise<R>;
+}
+
 /** Serialises writers: one transaction at a time keeps compare-and-set checks valid until commit. */
 export class WriteLock {
   private tail: Promise<void> = Promise.resolve();

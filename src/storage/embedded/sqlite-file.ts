@@ -1,7 +1,7 @@
 /**
- * The durable half of the embedded engine: one SQLite database in WAL mode. Memory-resident
- * collections keep one row per document in `documents`; disk-resident collections (history) get a
- * table of their own with the fields their queries select on as columns.
+ * The durable half of the embedded engine: one SQLite database in WAL mode. Collections keep one
+ * row per document in `documents`, with their key indexes in `doc_keys` (key-indexes.ts); collections
+ * with a layout (history) get a table of their own with the fields their queries select on as columns.
  *
  * Layout (user_version 2): every table is a rowid table, so rows are appended in write order, and
  * the document keys live in small unique indexes. Keys are random UUIDs: as the primary key of a
@@ -102,12 +102,6 @@ export class SqliteFile {
       this.statements.set(sql, statement);
     }
     return statement;
-  }
-
-  /** Every stored document of the memory-resident collections, in write order: [collection, JSON]. */
-  *allDocuments(): IterableIterator<[string, string]> {
-    const rows = this.db.prepare('SELECT collection, body FROM documents').raw().iterate();
-    for (const row of rows) yield row as [string, string];
   }
 
   ensureDiskCollection(collection: string, layout: DiskCollectionLayout): void {

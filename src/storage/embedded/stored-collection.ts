@@ -23,9 +23,8 @@ import type {
 import { DuplicateKeyError } from '../port';
 import { cacheKey, type DocumentCache } from './document-cache';
 import { compileFilter as compileFastFilter, type Predicate } from './fast-filter';
-import type { SessionRunner } from './memory-collection';
 import { compileFilter, runQuery } from './query';
-import type { EmbeddedSession } from './session';
+import type { EmbeddedSession, SessionRunner } from './session';
 import type { SqliteFile } from './sqlite-file';
 import { after, bodies, exists, idBounds, keyChunk, planFind, scanChunk, type Plan } from './stored-queries';
 import { conjuncts, ValueIndex } from './value-index';
@@ -46,7 +45,12 @@ const MAX_CHUNK = 2048;
 export class StoredCollection<T extends Document> implements DocumentCollection<T> {
   /** Committed changes not yet durable, by id (null: deleted). Maintained by the engine. */
   readonly overlay = new Map<string, T | null>();
-  /** Indexes over each open transaction's staged documents, built lazily (see MemoryCollection). */
+  /**
+   * Indexes over each open transaction's staged documents, so large transactions that query as they
+   * go stay linear. Built lazily: staged documents wait in a backlog until a query in the same
+   * session needs them, because most transactions (every plain create, most Bundles) never query
+   * their own writes.
+   */
   private readonly stagedIndexes = new WeakMap<EmbeddedSession, { indexes: ValueIndex[]; backlog: Array<[string, T]> }>();
 
   constructor(
