@@ -33,7 +33,8 @@ function killed(child: ChildProcess): Promise<void> {
 }
 
 describe('Durability of acknowledged writes', function () {
-  this.timeout(60_000);
+  // Two server starts from source and 400 requests: over a minute on 2 cores shared by many test runs.
+  this.timeout(120_000);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-fhir-durability-'));
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 

@@ -1,13 +1,13 @@
 /**
  * The embedded engine's cache of parsed documents, least recently used first out, bounded by an
  * estimate of the heap they hold (EMBEDDED_CACHE_MB). It holds only durable state: what SQLite has
- * committed. A cached document is shared with every reader, as the MongoDB driver's results are
- * never shared but ours were always read-only by convention (the repository copies before writing).
+ * committed. A cached document is handed to every reader as it is, as the in-memory engine always
+ * did: callers treat found documents as read-only (the repository builds a new one to write).
  */
 
 /**
- * Heap bytes per character of stored JSON, measured here on the bench population: ~2.9 KB of heap
- * for ~1.9 KB of JSON after parsing and string sharing is lost (V8 objects, property maps, numbers).
+ * Heap bytes per character of stored JSON: a parsed bench document held ~2.9 KB of heap for ~1.9 KB
+ * of JSON (V8 objects, property maps, one copy of every string).
  */
 const HEAP_PER_JSON_CHAR = 2;
 
