@@ -10,6 +10,8 @@ import request from 'supertest';
 import { testConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { buildServer, type FhirServer } from '../../src/server';
+import { authHeader, tokenFor } from '../helpers/auth';
+import type { TestServer } from '../helpers/test-server';
 
 const FHIR_JSON = 'application/fhir+json';
 
@@ -105,6 +107,16 @@ describe('Operating the server: health, request logs and metrics', () => {
 
     const notOnTheApi = await api().get('/metrics');
     assert.equal(notOnTheApi.status, 404);
+  });
+
+  it('names the authenticated client in the request line', async () => {
+    const asTestServer: TestServer = { server, api, base: '/fhir', dataDir, close: async () => undefined };
+    const token = await tokenFor(asTestServer, { scopes: 'system/Patient.rs', name: 'Sunrise Health Plan' });
+    const client = (await server.auth.clients.list()).find((c) => c.name === 'Sunrise Health Plan');
+    lines.length = 0;
+    assert.equal((await api().get('/fhir/Patient').set(authHeader(token))).status, 200);
+    const line = requestLines().find((l) => l.route === '/Patient');
+    assert.equal(line?.client, client?._id);
   });
 
   it('reports not ready, naming storage, once storage can no longer be written', async () => {
