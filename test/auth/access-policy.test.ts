@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { CMR, loadAccessScenario, security } from './access-fixture';
@@ -233,6 +235,15 @@ describe('Access policy: scopes and Group binding on every path', () => {
       assert.equal((await payerB().get('List/list-walter-nguyen/$reconcile?against=List/list-rosa-alvarez')).status, 404);
       ok(await payerB().get('List/list-walter-nguyen/$reconcile?against=List/list-walter-nguyen'));
       assert.equal((await writerB().send('POST', 'List/list-rosa-alvarez/$validate', { resourceType: 'Parameters' })).status, 404);
+    });
+
+    it('$smp-submit writes only inside the Group: a discharge for a patient outside it is refused whole, nothing stored', async () => {
+      const discharge = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../examples/discharge/discharge-transaction.bundle.json'), 'utf8'));
+      const answer = await writerB().send('POST', '$smp-submit', { resourceType: 'Parameters', parameter: [{ name: 'smp-medication-data', resource: discharge }] });
+      assert.equal(answer.status, 403, JSON.stringify(answer.body));
+      const stored = await t.api().get(`${t.base}/MedicationStatement?identifier=http://riverside-general.example.org/fhir/sid/medication-statement|RGH-DC-20261120-01`);
+      assert.equal(stored.body.entry?.length ?? 0, 0);
+      assert.equal((await payerB().send('POST', '$smp-submit', { resourceType: 'Parameters', parameter: [{ name: 'smp-medication-data', resource: discharge }] })).status, 403);
     });
 
     it('an operation needs its declared scopes', async () => {

@@ -34,7 +34,11 @@ export function clientFor(t: TestServer, security: SecurityContext): ApiClient {
       query: at < 0 ? [] : [...new URLSearchParams(path.slice(at + 1))],
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
     };
-    if (body !== undefined) {
+    if (typeof body === 'string') {
+      // A form body (POST _search): its parameters join the query, as app.ts does.
+      req.bodyKind = 'form';
+      req.query = [...req.query, ...new URLSearchParams(body)];
+    } else if (body !== undefined) {
       req.body = body;
       req.bodyKind = bodyKindOf(headers['Content-Type'] ?? 'application/fhir+json');
     }

@@ -74,7 +74,7 @@ async function probe(client: ApiClient): Promise<ProbeResult> {
   for (const path of GETS) answers.push(await client.get(path));
   for (const [path, body] of POSTS) {
     const form = typeof body === 'string';
-    answers.push(await client.send('POST', path, form ? undefined : body, form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}));
+    answers.push(await client.send('POST', path, body, form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}));
   }
   const resources: Resource[] = answers.flatMap((a) => resourcesIn(a.body));
   const parameters = answers.flatMap((a) => resourcesIn({ resourceType: 'Bundle', entry: [{ resource: a.body }] }))
