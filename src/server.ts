@@ -73,7 +73,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   const reindexed = await reindexStale(repository, searchIndex.indexer, resourceTypes());
   if (reindexed) logger.info(`Re-indexed the search values of ${reindexed} stored resources`, { event: 'reindex', resources: reindexed });
   const search = createSearchService(repository, searchIndex, config.search);
-  const audit = new AuditTrail(repository, searchIndex.indexer, {
+  const audit = new AuditTrail(repository, {
     flushMs: AUDIT_FLUSH_MS,
     maxBuffered: AUDIT_MAX_BUFFERED,
     onError: (error) => logger.error('Storing buffered AuditEvents failed; they stay buffered', error, { event: 'audit-error' }),

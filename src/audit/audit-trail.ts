@@ -6,9 +6,8 @@
  */
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import type { AuditPort, FhirRequest, RequestAuditPort, SecurityContext } from '../interactions/types';
-import type { ResourceRepository, SearchIndexer, WrittenVersion } from '../repository/repository';
+import type { ResourceRepository, WrittenVersion } from '../repository/repository';
 import { patientCompartmentParams } from '../search/compartment';
-import type { SearchEntry } from '../search/types';
 import type { StorageSession } from '../storage/port';
 import { type AuditAction, auditEvent, type AuditSubtype } from './audit-event';
 
@@ -75,7 +74,6 @@ export class AuditTrail implements AuditPort {
 
   constructor(
     private readonly repository: ResourceRepository,
-    private readonly indexer: SearchIndexer,
     private readonly options: AuditTrailOptions,
   ) {}
 
@@ -87,13 +85,21 @@ export class AuditTrail implements AuditPort {
     return new RequestAudit(this, security, req, interaction);
   }
 
-  /** "Patient/id" of the patients a resource is about. */
+  /**
+   * "Patient/id" of the patients a resource is about: itself, or the patients its top-level
+   * references name (subject, patient, for, beneficiary, ...). A shallow look on purpose: it runs for
+   * every resource served, and re-indexing each one showed as most of a search's time.
+   */
   patientsOf(resource: Resource): string[] {
     if (resource.resourceType === 'Patient') return [`Patient/${resource.id}`];
-    const params = patientCompartmentParams(resource.resourceType);
-    if (!params) return [];
-    const entries = (this.indexer.index(resource).sp ?? []) as SearchEntry[];
-    return entries.filter((e) => params.includes(e.n) && e.k?.startsWith('Patient/')).map((e) => e.k as string);
+    const patients: string[] = [];
+    for (const value of Object.values(resource)) {
+      for (const item of Array.isArray(value) ? value : [value]) {
+        const reference = (item as { reference?: unknown } | null)?.reference;
+        if (typeof reference === 'string' && reference.startsWith('Patient/') && !patients.includes(reference)) patients.push(reference);
+      }
+    }
+    return patients;
   }
 
   /** Stores a write's event in the write's transaction. */
