@@ -3,13 +3,14 @@
  * patients (Rosa Álvarez, Margaret Holloway) and the other Groups through every path: reads, search,
  * _include, _revinclude, chains, _has, history, compartment search, batch and every operation. No
  * resource about them may come back, and no reference to them either. The same probes made by a
- * client that is bound to no Group find them, which shows the probes reach the data.
+ * client that is bound to no Group find them, which shows the probes reach the data. Over HTTP,
+ * with real tokens from the token endpoint (test/helpers/auth.ts).
  */
 import assert from 'node:assert/strict';
 import type { Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { GROUP_B_PATIENTS, loadAccessScenario, security, touchesOutsider } from './access-fixture';
-import { type Answer, type ApiClient, clientFor, resourcesIn } from './client';
+import { type Answer, type ApiClient, clientFor, resourcesIn } from './http-client';
 
 const MRN = 'http://hospital.example.org/mrn';
 const OUTSIDER_IDS = /rosa-alvarez|margaret-holloway|payer-a|other-plan|MRN-1001|MRN-1002/;
