@@ -4,7 +4,7 @@
  */
 import type { Condition, ExplanationOfBenefit } from '@medplum/fhirtypes';
 import type { RequestContext } from '../../interactions/types';
-import { coreChronicDiseaseGroups, drugClasses } from '../knowledge/knowledge';
+import { type CompiledClasses, coreChronicDiseaseGroups, drugClasses } from '../knowledge/knowledge';
 import { activeMedicines, readMedicationRecords } from '../medications/active-medications';
 import { ruleClassUrls } from '../review/rules';
 import { type ConditionGroup, type EligibilityResult, evaluateEligibility } from './criteria';
@@ -14,8 +14,9 @@ const MAX_RECORDS = 2000;
 export interface AssessOptions {
   asOf: number;
   drugManagementAtRisk?: boolean;
-  /** Loaded once for a run over many patients. */
+  /** Loaded once for a run over many patients (one look at the knowledge per run, not per patient). */
   groups?: ConditionGroup[];
+  classes?: CompiledClasses;
 }
 
 export async function assessEligibility(ctx: RequestContext, patientId: string, options: AssessOptions): Promise<EligibilityResult> {
@@ -26,7 +27,7 @@ export async function assessEligibility(ctx: RequestContext, patientId: string, 
     search ? search.findMatches('ExplanationOfBenefit', query, { limit: MAX_RECORDS }) : [],
     readMedicationRecords(ctx, patientId),
     options.groups ?? coreChronicDiseaseGroups(ctx.services.repository),
-    drugClasses(ctx.services.repository, ruleClassUrls()),
+    options.classes ?? drugClasses(ctx.services.repository, ruleClassUrls()),
   ]);
   const medicines = await activeMedicines(ctx, records, vocabulary, options.asOf);
   return evaluateEligibility(

@@ -13,7 +13,8 @@ import { eligibilityParameters } from '../eligibility/answer';
 import { assessEligibility } from '../eligibility/assess';
 import type { Determination } from '../eligibility/criteria';
 import { findJob, startJob } from '../eligibility/jobs';
-import { coreChronicDiseaseGroups } from '../knowledge/knowledge';
+import { coreChronicDiseaseGroups, drugClasses } from '../knowledge/knowledge';
+import { ruleClassUrls } from '../review/rules';
 import { patientInputs } from './inputs';
 import { ELIGIBILITY_SCOPES, type EligibilityRequest, eligibilityRequest, enrolIfAsked } from './mtm-eligibility';
 
@@ -35,13 +36,14 @@ async function population(ctx: RequestContext, named: string[]): Promise<string[
 
 async function run(ctx: RequestContext, ids: string[], request: EligibilityRequest, progress?: (done: number) => void): Promise<Parameters> {
   const groups = await coreChronicDiseaseGroups(ctx.services.repository);
+  const classes = await drugClasses(ctx.services.repository, ruleClassUrls());
   const counts: Record<Determination, number> = { eligible: 0, 'not-eligible': 0, undetermined: 0 };
   const results: ParametersParameter[] = [];
   let done = 0;
   for (const id of ids) {
     const doc = await ctx.services.repository.readDocument('Patient', id);
     if (doc?.resource) {
-      const result = await assessEligibility(ctx, id, { ...request.options, groups });
+      const result = await assessEligibility(ctx, id, { ...request.options, groups, classes });
       counts[result.determination]++;
       results.push({ name: 'result', part: [...eligibilityParameters(result), ...(await enrolIfAsked(ctx, result, request))] });
     } else {
