@@ -13,7 +13,7 @@ import type { CompiledConstraint } from './constraints';
 import { evaluateConstraints } from './constraints';
 import type { ElementNode } from './element-model';
 import { rootConstraints, treeFromSnapshot, typeChildren } from './element-model';
-import { appendAll, mergeIssues } from './issues';
+import { appendAll, mergeIssues, withoutRepeats } from './issues';
 import { MedplumStage } from './medplum-stage';
 import type { RequiredProfileRule } from './profile-selection';
 import { ProfileSelector } from './profile-selection';
@@ -143,9 +143,8 @@ export class ValidationPipeline {
     const issues: OperationOutcomeIssue[] = [];
     if (options.mode === 'update' && !resource.id) issues.push(issue('error', 'required', 'An update needs the resource id', `${type}.id`));
 
+    // Every stage runs, whatever the structural stage found: a client learns every problem in one answer.
     const structural = this.structure.check(resource);
-    if (structural.length) return fail([...issues, ...structural]);
-
     const applied = this.selectProfiles(resource, options.profiles ?? [], issues);
     const stage2: OperationOutcomeIssue[] = [];
     const stage3: OperationOutcomeIssue[] = [];
@@ -159,11 +158,17 @@ export class ValidationPipeline {
       const rootFailed = medplumIssues.some((i) => i.code === 'invariant' && i.expression?.[0] === type);
       const constraints = this.constraints(url, type).filter((c) => rootFailed || c.severity === 'warning');
       appendAll(stage3, evaluateConstraints(constraints, resource, type, { resource, rootResource: resource }));
-      const checker = new ElementChecker(this.terminology, resource).check(url ? this.tree(url) : typeChildren(type));
-      appendAll(stage3, checker.issues);
-      appendAll(narrowed, checker.narrowed);
+      try {
+        const checker = new ElementChecker(this.terminology, resource).check(url ? this.tree(url) : typeChildren(type));
+        appendAll(stage3, checker.issues);
+        appendAll(narrowed, checker.narrowed);
+      } catch (error) {
+        // Values of the wrong shape can trip our checks; the structural stage has said what is wrong.
+        if (!structural.length) throw error;
+      }
     }
-    const all = [...issues, ...mergeIssues(stage2, stage3, narrowed)];
+    const later = mergeIssues(stage2, stage3, narrowed);
+    const all = [...issues, ...structural, ...withoutRepeats(later, structural)];
     return { valid: !hasErrors(all), issues: all, appliedProfiles: applied };
   }
 
