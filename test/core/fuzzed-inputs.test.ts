@@ -47,11 +47,12 @@ describe('Fuzzed inputs get the status the FHIR specification names, never a 500
   }
 
   it('a transaction entry holding an array of 130,000 elements is stored, as by a plain POST', async () => {
+    // In an element no search parameter indexes, so the stored size stays far below the limit.
     const given = Array.from({ length: 130_000 }, () => 'x');
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'transaction',
-      entry: [{ request: { method: 'POST', url: 'Patient' }, resource: { resourceType: 'Patient', name: [{ family: 'Long', given }] } }],
+      entry: [{ request: { method: 'POST', url: 'Patient' }, resource: { resourceType: 'Patient', contact: [{ name: { family: 'Long', given } }] } }],
     };
     const res = await t.api().post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify(bundle));
     assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 500));
