@@ -164,7 +164,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       tokenLifetimeSeconds: integer(env, 'ACCESS_TOKEN_LIFETIME', 300, 1),
     },
     validation: {
-      lenientUnknownProfiles: bool(env, 'VALIDATION_LENIENT_UNKNOWN_PROFILES', false),
+      lenientUnknownProfiles: bool(env, 'VALIDATION_LENIENT_UNKNOWN_PROFILES', true),
       // One core stays with the event loop; beyond four, validation is rarely what limits a write.
       workers: integer(env, 'VALIDATION_WORKERS', Math.min(4, Math.max(1, os.availableParallelism() - 1))),
     },

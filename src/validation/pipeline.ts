@@ -6,6 +6,7 @@
  */
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { mtmStructureDefinitions, mtmTerminology } from '../conformance';
+import { specProfiles } from './spec-profiles';
 import { isKnownResourceType, loadBaseDefinitions } from '../fhir/definitions';
 import { hasErrors, issue } from '../fhir/outcome';
 import { ElementChecker } from './element-checks';
@@ -91,8 +92,19 @@ export class ValidationPipeline {
       this.constraints(url, known.type);
     }
     for (const type of WARM_TYPES) this.constraints(undefined, type);
+    specProfiles(); // read now; each is parsed on its first claim
     // A few runs through every stage, so the first requests do not pay for lazy compilation and a cold JIT.
     for (let i = 0; i < 20; i++) for (const resource of WARM_RESOURCES) this.validate(resource);
+  }
+
+  /** A profile published with R4 itself (vitalsigns, bp, ...), registered on its first claim. */
+  private specProfile(url: string): KnownProfile | undefined {
+    const sd = specProfiles().get(url);
+    if (!sd) return undefined;
+    this.medplum.register(sd);
+    const known: KnownProfile = { sd, type: sd.type as string };
+    this.profiles.set(url, known);
+    return known;
   }
 
   knownProfiles(): string[] {
@@ -179,7 +191,7 @@ export class ValidationPipeline {
       if (typeof raw !== 'string') return;
       const url = raw.split('|')[0];
       if (url === `${HL7_SD}${type}`) return;
-      const known = this.profiles.get(url);
+      const known = this.profiles.get(url) ?? this.specProfile(url);
       if (!known) {
         const text = lenient ? `; the resource was not checked against it` : '';
         issues.push(issue(lenient ? 'warning' : 'error', 'not-supported', `Profile ${raw} is not known to this server${text}`, expression));
