@@ -10,6 +10,7 @@
  */
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { isKnownResourceType } from '../fhir/definitions';
+import { isValidId } from '../fhir/ids';
 import { issue } from '../fhir/outcome';
 import type { Discriminator, ElementNode } from './element-model';
 import { CHOICE_TYPE_NAMES, isPrimitive, typeChildren } from './element-model';
@@ -167,6 +168,10 @@ export class ElementChecker {
   }
 
   private walkNestedResource(record: Record<string, unknown>, type: string, at: string, contained: boolean): void {
+    // The structural stage checks the root's id; a nested resource's id follows the same R4 id rule.
+    if (record.id !== undefined && !isValidId(record.id)) {
+      this.issues.push(issue('error', 'value', `"${String(record.id)}" is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)`, `${at}.id`));
+    }
     const outer = this.env;
     this.env = { resource: record, rootResource: contained ? outer.rootResource : record };
     try {

@@ -63,3 +63,54 @@ describe('One answer with every problem: each validation stage runs, whatever th
     assert.deepEqual(found.sort(), ['MedicationStatement.medicationCodeableConcept.coding', 'MedicationStatement.subject']);
   });
 });
+
+describe('R4 rules inside nested resources', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(async () => t.close());
+
+  it('a contained resource whose id breaks the id rule (org_1) is refused at its id', async () => {
+    const res = await t
+      .api()
+      .post('/fhir/Patient/$validate')
+      .set('Content-Type', FHIR_JSON)
+      .send({ resourceType: 'Patient', contained: [{ resourceType: 'Organization', id: 'org_1', name: 'Clinic' }], managingOrganization: { reference: '#org_1' } });
+    assert.deepEqual(errors(res.body).map((i) => i.expression?.[0]), ['Patient.contained[0].id']);
+  });
+
+  it('a Bundle entry resource whose id breaks the id rule is refused at its id', async () => {
+    const res = await t
+      .api()
+      .post('/fhir/Bundle/$validate')
+      .set('Content-Type', FHIR_JSON)
+      .send({ resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:0d3b6bd4-2a5e-4f3c-9d1f-6a1f2f0b5a11', resource: { resourceType: 'Patient', id: 'a b' } }] });
+    assert.deepEqual(errors(res.body).map((i) => i.expression?.[0]), ['Bundle.entry[0].resource.id']);
+  });
+
+  it('a contained reference (#med1) inside a Bundle entry resolves in that entry: ref-1 holds', async () => {
+    const res = await t
+      .api()
+      .post('/fhir/Bundle/$validate')
+      .set('Content-Type', FHIR_JSON)
+      .send({
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [
+          {
+            fullUrl: 'urn:uuid:7c1e8a52-1d3c-4d7e-8f5a-0b6c2d9e4f10',
+            resource: {
+              resourceType: 'MedicationRequest',
+              contained: [{ resourceType: 'Medication', id: 'med1', code: { text: 'Amoxicillin 500 mg capsule' } }],
+              status: 'active',
+              intent: 'order',
+              medicationReference: { reference: '#med1' },
+              subject: { reference: 'Patient/p-1' },
+            },
+          },
+        ],
+      });
+    assert.deepEqual(errors(res.body), []);
+  });
+});
