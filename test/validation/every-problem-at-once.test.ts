@@ -114,3 +114,28 @@ describe('R4 rules inside nested resources', () => {
     assert.deepEqual(errors(res.body), []);
   });
 });
+
+describe('FHIR JSON rules: no null, no empty array, object or string, no lone surrogate', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(async () => t.close());
+
+  const validate = (resource: object) => t.api().post('/fhir/Patient/$validate').set('Content-Type', FHIR_JSON).send(JSON.stringify(resource));
+
+  const cases: [string, object, string][] = [
+    ['coding: []', { resourceType: 'Patient', maritalStatus: { coding: [] } }, 'Patient.maritalStatus.coding'],
+    ['an empty object', { resourceType: 'Patient', maritalStatus: {} }, 'Patient.maritalStatus'],
+    ['an empty string', { resourceType: 'Patient', name: [{ family: '' }] }, 'Patient.name[0].family'],
+    ['null', { resourceType: 'Patient', gender: null }, 'Patient.gender'],
+    ['a lone surrogate', { resourceType: 'Patient', name: [{ family: 'Smith\ud800' }] }, 'Patient.name[0].family'],
+  ];
+  for (const [what, resource, expression] of cases) {
+    it(`${what} is refused at ${expression}`, async () => {
+      const res = await validate(resource);
+      const found = errors(res.body).map((i) => i.expression?.[0]);
+      assert.ok(found.includes(expression), JSON.stringify(res.body));
+    });
+  }
+});
