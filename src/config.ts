@@ -55,6 +55,26 @@ export interface ServerConfig {
    * so that concurrency tests on the embedded engine see requests overlap. Never set in production.
    */
   simulatedRoundTrips: boolean;
+  /** What the HTTP perimeter allows (src/http): limits that protect the server from its callers. */
+  perimeter: {
+    /** Origins allowed to call from a browser (CORS); empty: CORS off. */
+    corsOrigins: string[];
+    /** Strict-Transport-Security max-age when the server is reached over TLS; 0: no HSTS header. */
+    hstsMaxAge: number;
+    /** Sustained requests per second per client (token bucket); 0: no limit. */
+    rateLimitPerSecond: number;
+    /** Requests a client may send at once above the sustained rate. */
+    rateLimitBurst: number;
+    /** Time allowed to receive a request's headers, and the whole request, in ms. */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    /** Most simultaneous connections; further ones are closed at once. */
+    maxConnections: number;
+    /** Per resource in a body: longest array, most elements, longest string (413 above). */
+    maxArrayLength: number;
+    maxResourceElements: number;
+    maxStringLength: number;
+  };
   auth: {
     mode: AuthMode;
     /** The server's token-signing private key (PEM PKCS#8 or JWK); unset: generated in dataDir on first start. */
@@ -115,6 +135,15 @@ function tmrCadence(env: Env): number {
   return months;
 }
 
+/** CORS_ORIGINS: a comma-separated allow-list of exact origins (scheme://host[:port]). */
+function origins(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
+  for (const origin of list) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`Configuration CORS_ORIGINS must list origins like https://app.example.org, got "${origin}"`);
+  }
+  return list;
+}
+
 const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
 
 export function loadConfig(env: Env = process.env): ServerConfig {
@@ -158,6 +187,18 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10000, 1),
     maxTransactionEntries: integer(env, 'MAX_TRANSACTION_ENTRIES', 1000, 1),
     simulatedRoundTrips: bool(env, 'STORAGE_SIMULATED_ROUND_TRIPS', false),
+    perimeter: {
+      corsOrigins: origins(env.CORS_ORIGINS),
+      hstsMaxAge: integer(env, 'HSTS_MAX_AGE', 0),
+      rateLimitPerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 100),
+      rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 200, 1),
+      headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 1),
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 60_000, 1),
+      maxConnections: integer(env, 'MAX_CONNECTIONS', 1024, 1),
+      maxArrayLength: integer(env, 'MAX_ARRAY_LENGTH', 10_000, 1),
+      maxResourceElements: integer(env, 'MAX_RESOURCE_ELEMENTS', 100_000, 1),
+      maxStringLength: integer(env, 'MAX_STRING_LENGTH', 4 * 1024 * 1024, 1),
+    },
     auth: {
       mode: authMode,
       signingKeyFile: env.AUTH_SIGNING_KEY_FILE || undefined,
@@ -184,5 +225,6 @@ export function loadConfig(env: Env = process.env): ServerConfig {
  * yield to the event loop as MongoDB's round trips do, so concurrent requests really interleave.
  */
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
-  return { ...loadConfig({ LOG_LEVEL: 'silent', VALIDATION_WORKERS: '0', STORAGE_SIMULATED_ROUND_TRIPS: 'true' }), ...overrides };
+  // No rate limit: tests send requests as fast as they can; the rate-limit tests set their own.
+  return { ...loadConfig({ LOG_LEVEL: 'silent', VALIDATION_WORKERS: '0', STORAGE_SIMULATED_ROUND_TRIPS: 'true', RATE_LIMIT_PER_SECOND: '0' }), ...overrides };
 }

@@ -2,7 +2,7 @@
  * The composition root: opens storage, builds the services each layer needs, and wires them into
  * the HTTP app. The only module that knows every layer.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type express from 'express';
 import { type AuthService, createAuth } from './auth';
 import type { ServerConfig } from './config';
@@ -109,12 +109,33 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   return { app, metricsApp: createMetricsApp(metrics), services, repository, auth, logger, metrics, readiness, close };
 }
 
-/** Starts listening (on every interface when host is undefined); resolves once the port is bound. */
+/**
+ * Starts listening (on every interface when host is undefined); resolves once the port is bound.
+ * The perimeter's connection limits apply here: a slow sender of headers or body is cut off (408)
+ * instead of holding a connection for Node's default 300 s, and connections beyond the cap are
+ * closed at once.
+ */
 export function listen(server: FhirServer, port: number, host?: string): Promise<Server> {
+  const { perimeter } = server.services.config;
+  const http = createServer(
+    {
+      headersTimeout: perimeter.headersTimeoutMs,
+      requestTimeout: perimeter.requestTimeoutMs,
+      // How often Node looks for requests past those limits (its default is every 30 s).
+      connectionsCheckingInterval: Math.min(1000, perimeter.headersTimeoutMs),
+    },
+    server.app,
+  );
+  http.maxConnections = perimeter.maxConnections;
+  http.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
-    const done = (error?: Error) => (error ? reject(error) : resolve(http));
-    const http = host === undefined ? server.app.listen(port, done) : server.app.listen(port, host, done);
-    http.on('clientError', answerClientError);
+    http.once('error', reject);
+    const done = () => {
+      http.off('error', reject);
+      resolve(http);
+    };
+    if (host === undefined) http.listen(port, done);
+    else http.listen(port, host, done);
   });
 }
 

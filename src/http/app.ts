@@ -8,14 +8,16 @@ import { badRequest, FhirError, isFhirError, notFound, outcome, issue, payloadTo
 import type { AuthService } from '../auth';
 import { dispatchAudited } from '../interactions/audited-dispatch';
 import { contextFor } from '../interactions/guarded-services';
-import type { FhirRequest, RequestContext, Services } from '../interactions/types';
+import type { FhirRequest, RequestContext, SecurityContext, Services } from '../interactions/types';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../ops/metrics';
 import type { Readiness } from '../ops/readiness';
 import { StorageUnavailableError } from '../storage/port';
 import { authRoutes } from './auth-routes';
 import { baseUrlResolver } from './base-url';
-import { bodyKindOf, parseJsonBody } from './body';
+import { perimeterHeaders } from './perimeter-headers';
+import { RateLimiter } from './rate-limit';
+import { bodyKindOf, parseJsonBody, type SizeLimits } from './body';
 import { negotiate, type ResponseFormat } from './negotiation';
 import { healthRouter } from './operations-endpoints';
 import { requestLog } from './request-log';
@@ -73,7 +75,7 @@ function queryPairs(originalUrl: string): Array<[string, string]> {
   return [...new URLSearchParams(originalUrl.slice(at + 1))];
 }
 
-function toFhirRequest(req: Request, query: Array<[string, string]>): FhirRequest {
+function toFhirRequest(req: Request, query: Array<[string, string]>, limits: SizeLimits): FhirRequest {
   const fhirRequest: FhirRequest = {
     // HEAD is a GET whose body Node's HTTP server leaves out.
     method: req.method === 'HEAD' ? 'GET' : req.method,
@@ -94,7 +96,7 @@ function toFhirRequest(req: Request, query: Array<[string, string]>): FhirReques
       // POST _search: form parameters join the query, as flat strings like the URL's.
       fhirRequest.query = [...query, ...new URLSearchParams(raw.toString('utf8'))];
     } else {
-      fhirRequest.body = parseJsonBody(raw);
+      fhirRequest.body = parseJsonBody(raw, limits);
     }
   }
   return fhirRequest;
@@ -111,8 +113,8 @@ function logUnexpected(logger: Logger, req: Request, res: Response, error: unkno
 }
 
 /** Paths below the base that answer without a token: the CapabilityStatement (SMART discovery needs it). */
-function isPublic(segments: string[], method: string): boolean {
-  return segments.length === 1 && segments[0] === 'metadata' && (method === 'GET' || method === 'HEAD');
+function isPublic(req: Request): boolean {
+  return (req.path === '/metadata' || req.path === '/metadata/') && (req.method === 'GET' || req.method === 'HEAD');
 }
 
 /** `auth` serves the token endpoint and turns each request into its SecurityContext. */
@@ -121,13 +123,35 @@ export function createApp(services: Services, logger: Logger, observability: Obs
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(perimeterHeaders(config.perimeter));
   app.use(healthRouter(observability.readiness));
 
   const baseUrlOf = baseUrlResolver(config);
+  const limiter = new RateLimiter(config.perimeter.rateLimitPerSecond, config.perimeter.rateLimitBurst);
+  const { maxArrayLength, maxResourceElements, maxStringLength } = config.perimeter;
+  const limits: SizeLimits = { maxArrayLength, maxResourceElements, maxStringLength };
 
   const fhir = express.Router();
   fhir.use(requestLog(logger, observability.metrics));
-  fhir.use(authRoutes(auth, baseUrlOf, logger));
+  fhir.use(authRoutes(auth, baseUrlOf, logger, limiter));
+  // Who is calling is settled before the body is read: a caller without a valid token, or over its
+  // rate, costs no body parsing.
+  fhir.use(async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const address = req.socket.remoteAddress;
+      const security: SecurityContext = isPublic(req)
+        ? { principal: 'anonymous', scopes: [], address }
+        : await auth.authenticator.authenticate(req.get('authorization'), baseUrlOf(req), address);
+      res.locals.security = security;
+      res.locals.principal = security.principal;
+      // Anonymous callers (an open server, or the public endpoints) are told apart by address.
+      limiter.take(security.principal === 'anonymous' ? `address ${address}` : security.principal);
+      next();
+    } catch (error) {
+      if (isFhirError(error)) return sendError(res, error, DEFAULT_FORMAT);
+      next(error);
+    }
+  });
   fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
   fhir.use(async (req: Request, res: Response) => {
     let format = DEFAULT_FORMAT;
@@ -135,13 +159,8 @@ export function createApp(services: Services, logger: Logger, observability: Obs
       const query = queryPairs(req.originalUrl);
       const param = (name: string) => query.find(([k]) => k === name)?.[1];
       format = negotiate(param('_format'), req.get('accept'), param('_pretty'));
-      const baseUrl = baseUrlOf(req);
-      const fhirRequest = toFhirRequest(req, query);
-      const security = isPublic(fhirRequest.segments, req.method)
-        ? { principal: 'anonymous', scopes: [], address: req.socket.remoteAddress }
-        : await auth.authenticator.authenticate(req.get('authorization'), baseUrl, req.socket.remoteAddress);
-      const ctx: RequestContext = contextFor(services, baseUrl, security);
-      res.locals.principal = security.principal;
+      const fhirRequest = toFhirRequest(req, query, limits);
+      const ctx: RequestContext = contextFor(services, baseUrlOf(req), res.locals.security as SecurityContext);
       const response = await dispatchAudited(ctx, fhirRequest);
       send(res, response.status, response.body, response.headers, format);
     } catch (error) {

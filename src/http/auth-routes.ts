@@ -4,7 +4,9 @@
  */
 import express, { type Request, type Response } from 'express';
 import { smartConfiguration, TOKEN_PATH, type AuthService } from '../auth';
+import { isFhirError } from '../fhir/outcome';
 import type { Logger } from '../logger';
+import type { RateLimiter } from './rate-limit';
 
 /** The largest token request accepted: an assertion is a few kB. */
 const MAX_TOKEN_REQUEST_BYTES = 64 * 1024;
@@ -15,12 +17,14 @@ function sendJson(res: Response, status: number, body: unknown, headers: Record<
   res.end(text);
 }
 
-export function authRoutes(auth: AuthService, baseUrlOf: (req: Request) => string, logger: Logger): express.Router {
+/** `limiter` counts token requests per network address: the caller is not authenticated yet. */
+export function authRoutes(auth: AuthService, baseUrlOf: (req: Request) => string, logger: Logger, limiter: RateLimiter): express.Router {
   const router = express.Router();
   router.get('/.well-known/smart-configuration', (req, res) => sendJson(res, 200, smartConfiguration(baseUrlOf(req))));
 
   router.post(`/${TOKEN_PATH}`, express.raw({ type: () => true, limit: MAX_TOKEN_REQUEST_BYTES }), async (req: Request, res: Response) => {
     try {
+      limiter.take(`address ${req.socket.remoteAddress}`);
       const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
       if (type !== 'application/x-www-form-urlencoded') {
         return sendJson(res, 400, { error: 'invalid_request', error_description: 'Send the token request as application/x-www-form-urlencoded' });
@@ -32,6 +36,7 @@ export function authRoutes(auth: AuthService, baseUrlOf: (req: Request) => strin
       }
       sendJson(res, result.status, result.body, result.headers);
     } catch (error) {
+      if (isFhirError(error)) return sendJson(res, error.status, error.outcome, error.headers);
       logger.error('Unexpected error at the token endpoint', error, { event: 'unexpected-error' });
       sendJson(res, 500, { error: 'server_error', error_description: 'Internal server error; the incident has been logged' });
     }

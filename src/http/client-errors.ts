@@ -1,6 +1,6 @@
 /**
  * Requests Node's HTTP parser refuses before Express sees them: headers or a request line over the
- * limit (431), or a malformed request (400). Node answers those with an empty body; a FHIR client
+ * limit (431), a request not received in time (408), or a malformed request (400). Node answers those with an empty body; a FHIR client
  * gets an OperationOutcome like for every other error (DESIGN.md decision 5).
  */
 import type { Socket } from 'node:net';
@@ -11,7 +11,8 @@ interface ParserError extends Error {
 }
 
 function answer(status: number, reason: string, diagnostics: string): string {
-  const body = JSON.stringify(outcome([issue('error', status === 431 ? 'too-costly' : 'invalid', diagnostics)]));
+  const code = status === 431 ? 'too-costly' : status === 408 ? 'timeout' : 'invalid';
+  const body = JSON.stringify(outcome([issue('error', code, diagnostics)]));
   return [
     `HTTP/1.1 ${status} ${reason}`,
     'Content-Type: application/fhir+json; charset=utf-8',
@@ -24,7 +25,13 @@ function answer(status: number, reason: string, diagnostics: string): string {
 
 /** The server's 'clientError' listener. */
 export function answerClientError(error: ParserError, socket: Socket): void {
-  if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+  const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable && !pending?.headersSent) {
+    // Headers or body too slow (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS): nothing was answered yet.
+    socket.end(answer(408, 'Request Timeout', 'The request was not received in time; send the headers and the body without pausing'));
+    return;
+  }
+  if (!socket.writable || pending) {
     // A response is already under way (or the client left): all that is left to do is close.
     socket.destroy();
     return;

@@ -161,6 +161,11 @@ export interface RequestContext {
   security: SecurityContext;
   /** The request's audit record, when the request is audited. */
   audit?: RequestAuditPort;
+  /**
+   * Deletions this request may still make. A batch or transaction shares one budget of
+   * MAX_CONDITIONAL_DELETES across all its entries, so a Bundle of many DELETEs cannot walk past it.
+   */
+  deletes?: { remaining: number };
 }
 
 /** Until authentication lands, every caller is anonymous with every scope; this is the one place. */

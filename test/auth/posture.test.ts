@@ -3,6 +3,10 @@
  * AUTH=on always asks for a token, AUTH=off never does and is warned about.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { listenPosture } from '../../src/auth/posture';
 import { testConfig } from '../../src/config';
 import { authHeader, registerClient, bearerToken } from '../helpers/auth';
@@ -59,5 +63,40 @@ describe('Default posture', () => {
     const off = listenPosture(testConfig({ host: '0.0.0.0', auth: { ...testConfig().auth, mode: 'off' } }), false);
     assert.equal(off.host, '0.0.0.0');
     assert.match(off.warning ?? '', /AUTH=off/);
+  });
+});
+
+describe('Start-up line', function () {
+  this.timeout(120_000);
+
+  it('`npm start` with no client registered stays on 127.0.0.1 even when HOST asks for more, and says so', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-fhir-posture-'));
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { ...process.env, PORT: '0', HOST: '0.0.0.0', METRICS_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', MONGODB_URI: '', AUTH: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      const line = await new Promise<string>((resolve, reject) => {
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /^.*listening on http:\/\/.*$/m.exec(output);
+          if (match) resolve(match[0]);
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+      });
+      assert.match(line, /listening on http:\/\/127\.0\.0\.1:\d+\/fhir/);
+      assert.match(line, /no client is registered.*127\.0\.0\.1 only/);
+      assert.match(output, /HOST=0\.0\.0\.0 is not used while no client is registered/);
+      const base = /listening on (http:\/\/\S+)/.exec(line)?.[1] as string;
+      assert.equal((await fetch(`${base}/Patient`)).status, 200);
+    } finally {
+      child.removeAllListeners('exit');
+      child.kill('SIGKILL');
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

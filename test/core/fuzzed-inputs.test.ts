@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
+import { testConfig } from '../../src/config';
 import { listen } from '../../src/server';
 import { createResource, FHIR_JSON, startTestServer, type TestServer } from '../helpers/test-server';
 
@@ -12,7 +13,9 @@ describe('Fuzzed inputs get the status the FHIR specification names, never a 500
   let t: TestServer;
   let patientId: string;
   before(async () => {
-    t = await startTestServer();
+    // The 130,000-element array below is about the transaction path, not the resource size limits
+    // (test/auth/perimeter.test.ts), so they are raised above it here.
+    t = await startTestServer({ perimeter: { ...testConfig().perimeter, maxArrayLength: 200_000, maxResourceElements: 1_000_000 } });
     patientId = (await createResource(t, { resourceType: 'Patient', name: [{ family: 'Fuzz', given: ['A'] }] })).id;
   });
   after(async () => t.close());
