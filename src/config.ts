@@ -159,7 +159,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
     throw new Error(`Configuration EMBEDDED_SYNCHRONOUS must be NORMAL or FULL, got "${env.EMBEDDED_SYNCHRONOUS}"`);
   }
-  const authMode = (env.AUTH ?? 'auto').toLowerCase();
+  const authMode = (env.AUTH || 'auto').toLowerCase();
   if (authMode !== 'auto' && authMode !== 'on' && authMode !== 'off') {
     throw new Error(`Configuration AUTH must be auto, on or off, got "${env.AUTH}"`);
   }

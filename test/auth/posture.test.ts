@@ -93,6 +93,16 @@ describe('Start-up line', function () {
       assert.match(output, /HOST=0\.0\.0\.0 is not used while no client is registered/);
       const base = /listening on (http:\/\/\S+)/.exec(line)?.[1] as string;
       assert.equal((await fetch(`${base}/Patient`)).status, 200);
+      // Where Linux shows its listening sockets: the port is bound on 127.0.0.1 and nowhere else.
+      if (fs.existsSync('/proc/net/tcp')) {
+        const port = Number(new URL(base).port).toString(16).toUpperCase().padStart(4, '0');
+        const tables = ['/proc/net/tcp', '/proc/net/tcp6'].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8'));
+        const listening = tables
+          .flatMap((t) => t.split('\n').slice(1))
+          .map((row) => row.trim().split(/\s+/))
+          .filter((cols) => cols[3] === '0A' && cols[1]?.endsWith(`:${port}`));
+        assert.deepEqual(listening.map((cols) => cols[1]), [`0100007F:${port}`]);
+      }
     } finally {
       child.removeAllListeners('exit');
       child.kill('SIGKILL');
