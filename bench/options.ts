@@ -12,12 +12,15 @@ export interface BenchOptions {
   out: string;
   /** Reuse a store loaded by an earlier run with the same population (bench/targets/stores.ts). */
   reuseStore: boolean;
+  /** Our server with authentication on: a registered client, every request with its bearer token. */
+  auth: boolean;
 }
 
-const HELP = `npm run bench -- [--quick] [--sizes=10000,100000,1000000] [--duration=S] [--reps=N] [--only=read,create] [--no-peer] [--seed=N] [--out=FILE] [--fresh-store]
+const HELP = `npm run bench -- [--quick] [--sizes=10000,100000,1000000] [--duration=S] [--reps=N] [--only=read,create] [--no-peer] [--seed=N] [--out=FILE] [--fresh-store] [--auth]
   --quick        10k resources only, 1 short run per workload (under 2 minutes)
   default        10k, 100k and 1M resources, 3 runs of 5 s per workload and server
-  --fresh-store  load our store anew even when .tmp/bench-stores/ holds one of the same population`;
+  --fresh-store  load our store anew even when .tmp/bench-stores/ holds one of the same population
+  --auth         our server with AUTH=on: every request carries a SMART Backend Services access token`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const flags = new Map<string, string>();
@@ -48,5 +51,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     seed: num('seed', 20240601),
     out: flags.get('out') ?? 'bench/results/latest.json',
     reuseStore: flags.get('fresh-store') !== 'true',
+    auth: flags.get('auth') === 'true',
   };
 }

@@ -4,6 +4,7 @@
  * means nothing if validation is off, or if the generated data would be refused.
  */
 import type { Resource } from '@medplum/fhirtypes';
+import { headersFor } from './load/measure';
 import { generatePatient } from './population/population';
 
 export interface ProbeResult {
@@ -17,7 +18,7 @@ export interface ProbeResult {
 async function post(base: string, resource: Resource): Promise<{ status: number; text: string }> {
   const res = await fetch(`${base}/${resource.resourceType}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/fhir+json' },
+    headers: headersFor(base),
     body: JSON.stringify({ ...resource, id: undefined }),
     signal: AbortSignal.timeout(30_000),
   });

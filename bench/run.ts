@@ -79,7 +79,8 @@ async function runSize(targetResources: number, options: BenchOptions, buildResu
   log(`size ${targetResources}: ${patients} patients; loading ours`);
   const targets: Target[] = [];
   try {
-    const ours = await startOurs(buildResult, patients, options.seed, options.quick ? 1 : 3, options.reuseStore, log);
+    const ours = await startOurs(buildResult, patients, options.seed, options.quick ? 1 : 3, options.reuseStore, log, options.auth);
+    if (options.auth) log('ours runs with AUTH=on: every request carries a bearer token');
     targets.push(ours);
     log(`  ours: ${ours.resources} resources ${ours.loadReused ? 'reused (loaded' : 'loaded'} in ${Math.round(ours.loadMs)} ms${ours.loadReused ? ')' : ''}, loader peak RSS ${Math.round(ours.loaderPeakRssMb ?? NaN)} MB; ready in ${Math.round(ours.startupMs)} ms; RSS ${Math.round(ours.rssAfterLoadMb)} MB`);
     if (options.peer) {

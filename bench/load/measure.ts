@@ -52,6 +52,18 @@ export interface MeasureOptions {
 }
 
 const HEADERS = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
+/** Bearer tokens by base URL, for a server measured with authentication on (--auth). */
+const TOKENS = new Map<string, string>();
+
+export function authorize(base: string, token: string): void {
+  TOKENS.set(base, token);
+}
+
+/** The headers every request to this server carries. */
+export function headersFor(base: string): Record<string, string> {
+  const token = TOKENS.get(base);
+  return token ? { ...HEADERS, authorization: `Bearer ${token}` } : HEADERS;
+}
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -71,7 +83,7 @@ async function once(base: string, request: BenchRequest, timeoutMs: number): Pro
   try {
     const res = await fetch(base + request.path, {
       method: request.method,
-      headers: HEADERS,
+      headers: headersFor(base),
       body: request.body,
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -120,7 +132,7 @@ async function autocannonRun(base: string, workload: Workload, durationSec: numb
     connections: workload.connections,
     duration: durationSec,
     timeout: timeoutSec,
-    headers: HEADERS,
+    headers: headersFor(base),
     requests: [
       {
         setupRequest: (req) => {

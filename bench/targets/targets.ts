@@ -1,11 +1,14 @@
 /**
  * Starting the two servers under test, each in its own process, and describing them uniformly.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Build } from '../build';
 import { supportingInfoParameter } from '../workloads';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { authorize } from '../load/measure';
 import { Child } from './child';
 import { type LoadedStore, StoreShelf } from './stores';
 
@@ -37,7 +40,50 @@ const READY_TIMEOUT_MS = 180_000;
  * Loads the population through our repository in one process (or takes a stored load of it, see
  * stores.ts), then starts the real server on a copy of it.
  */
-export async function startOurs(build: Build, patients: number, seed: number, startups = 1, reuse = true, log: (m: string) => void = () => undefined): Promise<Target> {
+/** Registers a bench client with `npm run client`'s code, before the server starts on the same data. */
+async function registerBenchClient(build: Build, dataDir: string): Promise<{ id: string; kid: string; privateKey: CryptoKey }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
+  const kid = 'bench-1';
+  const file = path.join(dataDir, 'bench-client.jwks.json');
+  fs.writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES384' }] }));
+  const cli = Child.start('client', [...build.args('src/cli/client.ts'), 'add', '--name', 'bench', '--jwks', file, '--scope', 'system/*.cruds'], { DATA_DIR: dataDir });
+  const line = await cli.waitFor((l) => /Registered client \S+/.test(l), READY_TIMEOUT_MS, 'client registration');
+  await cli.stop();
+  return { id: /Registered client (\S+)/.exec(line)?.[1] as string, kid, privateKey };
+}
+
+/** A SMART Backend Services token for the bench client, the way any client gets one. */
+async function benchToken(base: string, client: { id: string; kid: string; privateKey: CryptoKey }): Promise<string> {
+  const discovery = (await (await fetch(`${base}/.well-known/smart-configuration`)).json()) as { token_endpoint: string };
+  const assertion = await new SignJWT({})
+    .setProtectedHeader({ alg: 'ES384', kid: client.kid, typ: 'JWT' })
+    .setIssuer(client.id)
+    .setSubject(client.id)
+    .setAudience(discovery.token_endpoint)
+    .setExpirationTime('4m')
+    .setJti(crypto.randomUUID())
+    .sign(client.privateKey);
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    scope: 'system/*.cruds',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion,
+  });
+  const res = await fetch(discovery.token_endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+  const body = (await res.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`bench token request failed: ${res.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+export async function startOurs(
+  build: Build,
+  patients: number,
+  seed: number,
+  startups = 1,
+  reuse = true,
+  log: (m: string) => void = () => undefined,
+  auth = false,
+): Promise<Target> {
   const shelf = new StoreShelf(patients, seed);
   let loaded = reuse ? shelf.find() : undefined;
   const loadReused = loaded !== undefined;
@@ -53,6 +99,7 @@ export async function startOurs(build: Build, patients: number, seed: number, st
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-bench-'));
   shelf.copyTo(dataDir);
+  const client = auth ? await registerBenchClient(build, dataDir) : undefined;
 
   // Start-up is noisy right after the loader's final checkpoint: start `startups` times, keep the
   // last server running, and report the median.
@@ -61,7 +108,9 @@ export async function startOurs(build: Build, patients: number, seed: number, st
   let line = '';
   for (let i = 0; i < startups; i++) {
     if (child) await child.stop();
-    child = Child.start('ours', build.args('src/main.ts'), { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    // No rate limit: the bench is one client sending as fast as it can. With --auth, tokens last the whole run.
+    const authEnv: Record<string, string> = auth ? { AUTH: 'on', ACCESS_TOKEN_LIFETIME: '86400' } : {};
+    child = Child.start('ours', build.args('src/main.ts'), { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', RATE_LIMIT_PER_SECOND: '0', ...authEnv });
     line = await child.waitFor((l) => /listening on http/.test(l), READY_TIMEOUT_MS, 'listening line');
     const readyIn = /ready in (\d+) ms/.exec(line)?.[1];
     times.push({ wall: child.elapsedMs(), self: readyIn ? Number(readyIn) : undefined });
@@ -69,9 +118,11 @@ export async function startOurs(build: Build, patients: number, seed: number, st
   const byWall = [...times].sort((a, b) => a.wall - b.wall);
   const { wall: startupMs, self: selfReported } = byWall[(byWall.length - 1) >> 1];
   const url = /listening on (http:\/\/\S+)/.exec(line)?.[1] as string;
+  const base = url.replace('//localhost:', '//127.0.0.1:');
+  if (client) authorize(base, await benchToken(base, client));
   return {
     name: 'ours',
-    base: url.replace('//localhost:', '//127.0.0.1:'),
+    base,
     child,
     loadMs: loaded.loadMs,
     loaderPeakRssMb: loaded.loaderPeakRssMb,
