@@ -31,6 +31,10 @@ export class DocumentCache {
     return this.bytes;
   }
 
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   get(key: string): object | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;

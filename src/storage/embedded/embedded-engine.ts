@@ -200,15 +200,17 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
     );
   }
 
-  /** A group is on disk: its documents move from the overlay to the cache, and its callers hear. */
+  /** A group is on disk: its documents leave the overlay, cached versions are replaced, and its callers hear. */
   private durable(group: PendingCommit[]): void {
     for (const c of group) {
       for (const { collection, id, doc, jsonLength } of c.stored) {
         // A later commit may have changed the document again: its state stays in the overlay.
         if (collection.overlay.get(id) === doc) collection.overlay.delete(id);
+        // Written documents replace cached ones but do not enter the cache themselves: a bulk load
+        // would otherwise churn through it, evicting what reads come back for (and growing the heap).
         const key = cacheKey(collection.name, id);
-        if (doc) this.cache.set(key, doc, jsonLength);
-        else this.cache.delete(key);
+        if (doc && this.cache.has(key)) this.cache.set(key, doc, jsonLength);
+        else if (!doc) this.cache.delete(key);
       }
     }
     for (const c of group) c.resolve();
