@@ -85,7 +85,7 @@ export function capabilityStatement(ctx: RequestContext, features: SystemFeature
     rest: [
       {
         mode: 'server',
-        security: smartSecurity(ctx.baseUrl),
+        security: smartSecurity(ctx.baseUrl, ctx.services.config.perimeter.corsOrigins.length > 0),
         resource,
         interaction: systemInteractions,
         operation: operationEntries('system'),
@@ -98,9 +98,9 @@ export function capabilityStatement(ctx: RequestContext, features: SystemFeature
  * SMART on FHIR's rest.security (SMART App Launch 2.x, conformance.html): the service code and the
  * oauth-uris extension naming the token endpoint. The token endpoint is always served under the base.
  */
-function smartSecurity(baseUrl: string): NonNullable<CapabilityStatement['rest']>[number]['security'] {
+function smartSecurity(baseUrl: string, cors: boolean): NonNullable<CapabilityStatement['rest']>[number]['security'] {
   return {
-    cors: false,
+    cors,
     service: [
       {
         coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }],

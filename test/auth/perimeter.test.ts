@@ -46,6 +46,7 @@ describe('Perimeter', () => {
     it('CORS is off by default: a page from another origin gets no CORS headers', async () => {
       const res = await t.api().get(`${t.base}/Patient`).set('Origin', 'https://app.example.org');
       assert.equal(res.headers['access-control-allow-origin'], undefined);
+      assert.equal((await t.api().get(`${t.base}/metadata`)).body.rest[0].security.cors, false);
     });
   });
 
@@ -57,9 +58,10 @@ describe('Perimeter', () => {
     });
     after(() => t.close());
 
-    it('sends HSTS on every answer', async () => {
+    it('sends HSTS on every answer, and the CapabilityStatement says CORS is on', async () => {
       const res = await t.api().get(`${t.base}/metadata`);
       assert.equal(res.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+      assert.equal(res.body.rest[0].security.cors, true);
     });
 
     it('a listed origin is allowed, with its preflight answered before authentication; others are not', async () => {
