@@ -2,13 +2,15 @@
  * The Express application: turns HTTP requests into FhirRequests for the dispatcher, and
  * FhirResponses (or errors) back into HTTP. Every error leaves as an OperationOutcome.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError, isFhirError, notFound, outcome, issue, payloadTooLarge, unsupportedMediaType } from '../fhir/outcome';
 import type { AuthService } from '../auth';
 import { dispatchAudited } from '../interactions/audited-dispatch';
 import { contextFor } from '../interactions/guarded-services';
-import type { FhirRequest, RequestContext, SecurityContext, Services } from '../interactions/types';
+import type { FhirRequest, Representation, RequestContext, SecurityContext, Services } from '../interactions/types';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../ops/metrics';
 import type { Readiness } from '../ops/readiness';
@@ -41,6 +43,30 @@ function send(res: Response, status: number, body: Resource | undefined, headers
     'Content-Length': String(Buffer.byteLength(text)),
   });
   res.end(text);
+}
+
+/** Sends an operation's non-FHIR answer: whole, or streamed chunk by chunk with back-pressure. */
+async function sendRepresentation(
+  res: Response,
+  status: number,
+  representation: Representation,
+  headers: Record<string, string>,
+  logger: Logger,
+): Promise<void> {
+  const { contentType, content } = representation;
+  if (typeof content === 'string' || Buffer.isBuffer(content)) {
+    res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(content)) });
+    res.end(content);
+    return;
+  }
+  res.writeHead(status, { ...headers, 'Content-Type': contentType });
+  try {
+    await pipeline(Readable.from(content), res);
+  } catch (error) {
+    // The client went away, or the source failed after the status line was sent: all that is left is to cut the response.
+    if (!res.destroyed) res.destroy();
+    if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.warn(`A streamed response ended early: ${(error as Error).message}`);
+  }
 }
 
 function sendError(res: Response, error: FhirError, format: ResponseFormat): void {
@@ -87,6 +113,8 @@ function toFhirRequest(req: Request, query: Array<[string, string]>, limits: Siz
       'if-modified-since': req.get('if-modified-since'),
       'if-none-exist': req.get('if-none-exist'),
       prefer: req.get('prefer'),
+      // Operations that answer something other than FHIR JSON (HTML, PDF) choose from it.
+      accept: req.get('accept'),
     },
   };
   const raw = req.body as Buffer | undefined;
@@ -162,6 +190,7 @@ export function createApp(services: Services, logger: Logger, observability: Obs
       const fhirRequest = toFhirRequest(req, query, limits);
       const ctx: RequestContext = contextFor(services, baseUrlOf(req), res.locals.security as SecurityContext);
       const response = await dispatchAudited(ctx, fhirRequest);
+      if (response.representation) return await sendRepresentation(res, response.status, response.representation, response.headers, logger);
       send(res, response.status, response.body, response.headers, format);
     } catch (error) {
       if (isFhirError(error)) return sendError(res, error, format);

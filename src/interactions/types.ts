@@ -36,7 +36,19 @@ export interface FhirRequest {
 export interface FhirResponse {
   status: number;
   body?: Resource;
+  /**
+   * A representation other than FHIR JSON that an operation chose from the Accept header (an HTML
+   * page, a PDF, NDJSON lines); when set, the HTTP layer sends it as is instead of `body`.
+   */
+  representation?: Representation;
   headers: Record<string, string>;
+}
+
+export interface Representation {
+  /** The media type sent as Content-Type, e.g. "application/pdf" or "text/html; charset=utf-8". */
+  contentType: string;
+  /** The bytes, whole or as a stream of chunks (sent with back-pressure, so memory stays flat). */
+  content: string | Buffer | AsyncIterable<string | Buffer>;
 }
 
 /** Who is calling, and with which SMART scopes (DESIGN.md decision 7). */

@@ -1,5 +1,7 @@
 /** The MTM operations this server offers, for the composition root to register. */
 import type { OperationRegistry } from '../../interactions/operations/registry';
+import { carePlanDocument } from './careplan-document';
+import { cmrSummary } from './cmr-summary';
 import { mtmInterventions } from './mtm-interventions';
 import { mtmEligibility } from './mtm-eligibility';
 import { mtmEligibilityStatus, mtmEligibilitySystem } from './mtm-eligibility-system';
@@ -12,4 +14,5 @@ import { smpSubmit } from './smp-submit';
 export function registerMtmOperations(registry: OperationRegistry): void {
   registry.register(smpSubmit).register(smpQuery).register(reconcile).register(mtmInterventions);
   registry.register(mtmEligibility).register(mtmEligibilitySystem).register(mtmEligibilityStatus).register(mtmOptOut).register(mtmReview);
+  registry.register(cmrSummary).register(carePlanDocument);
 }
