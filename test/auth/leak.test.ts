@@ -39,6 +39,7 @@ const GETS = [
   // operations by GET
   'List/list-rosa-alvarez/$reconcile?against=List/list-margaret-holloway', 'List/list-walter-nguyen/$reconcile?against=List/list-rosa-alvarez',
   'Patient/rosa-alvarez/$mtm-interventions?periodStart=2000&periodEnd=2100',
+  'Task/task-rosa-cmr/$cmr-summary', 'Task/task-holloway-cmr/$cmr-summary', 'CarePlan/map-holloway/$document', 'CarePlan/map-rosa/$document',
 ];
 
 const smpQuery = (mrn: string): Parameters => ({
@@ -51,6 +52,7 @@ const POSTS: Array<[string, unknown]> = [
   ['$smp-query', smpQuery('MRN-1002')],
   ['Patient/rosa-alvarez/$validate', { resourceType: 'Parameters' }],
   ['List/list-margaret-holloway/$validate', { resourceType: 'Parameters' }],
+  ['Task/task-holloway-cmr/$cmr-summary?persist=true', { resourceType: 'Parameters' }],
   ['Patient/_search', 'name=Holloway'],
   ['', { resourceType: 'Bundle', type: 'batch', entry: GETS.slice(0, 30).map((url) => ({ request: { method: 'GET', url } })) }],
 ];

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Binary, DocumentReference, MedicationStatement, Task } from '@medplum/fhirtypes';
+import { loadAccessScenario, security } from '../auth/access-fixture';
+import { clientFor } from '../auth/client';
 import { createResource, FHIR_JSON, startTestServer, type TestServer } from '../helpers/test-server';
 import {
   assertInOrder,
@@ -309,5 +311,40 @@ describe('Filing the written summary (persist=true)', () => {
     const res = await t.api().post(`${t.base}/Task/${cmr.task}/$cmr-summary?persist=yes`);
     assert.equal(res.status, 400);
     assert.equal((await t.api().get(`${t.base}/DocumentReference?_summary=count`)).body.total, before);
+  });
+});
+
+describe('Access to the written summary and the MAP document', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+    await loadAccessScenario(t);
+  });
+  after(async () => t.close());
+
+  it('needs read scopes on the review and what it summarises (403 without them)', async () => {
+    const taskOnly = clientFor(t, security('task-reader', 'system/Task.rs'));
+    const res = await taskOnly.get('Task/task-holloway-cmr/$cmr-summary');
+    assert.equal(res.status, 403);
+    assert.equal(res.body.resourceType, 'OperationOutcome');
+    assert.equal((await taskOnly.get('CarePlan/map-holloway/$document')).status, 403);
+  });
+
+  it('needs create scopes to file it (403 with read scopes only), and files nothing', async () => {
+    const reader = clientFor(t, security('reader', 'system/*.rs'));
+    assert.equal((await reader.get('Task/task-holloway-cmr/$cmr-summary')).status, 200);
+    const res = await reader.send('POST', 'Task/task-holloway-cmr/$cmr-summary?persist=true');
+    assert.equal(res.status, 403);
+    assert.equal((await reader.get('DocumentReference?_summary=count')).body.total, 0);
+  });
+
+  it('shows a Group-bound client the reviews of its own members only', async () => {
+    const payerA = clientFor(t, security('payer-a', 'system/*.rs', 'payer-a'));
+    const own = await payerA.get('Task/task-holloway-cmr/$cmr-summary');
+    assert.equal(own.status, 200);
+    assert.equal(own.body.securityContext.reference, 'Patient/margaret-holloway');
+    const payerB = clientFor(t, security('payer-b', 'system/*.rs', 'payer-b'));
+    assert.notEqual((await payerB.get('Task/task-holloway-cmr/$cmr-summary')).status, 200);
+    assert.notEqual((await payerB.get('CarePlan/map-holloway/$document')).status, 200);
   });
 });
