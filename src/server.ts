@@ -3,6 +3,7 @@
  * the HTTP app. The only module that knows every layer.
  */
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import type express from 'express';
 import { type AuthService, createAuth } from './auth';
 import type { ServerConfig } from './config';
@@ -22,6 +23,9 @@ import { validateOperation } from './interactions/operations/validate';
 import { startValidationService } from './validation';
 import { createLogger, type Logger } from './logger';
 import { registerMtmOperations } from './mtm/operations';
+import { ExportJobStore } from './bulk/export-jobs';
+import { exportOperations } from './bulk/export-operations';
+import { BulkExportService } from './bulk/export-service';
 import { reviewLifecycleRule } from './mtm/lifecycle/review-lifecycle';
 import { prescriberResponseRule } from './mtm/interventions/response-rule';
 import { loadConformanceResources, mtmProfileTypes, mtmSearchParameters } from './conformance';
@@ -93,15 +97,23 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     .addWriteRule(prescriberResponseRule({ repository, validator }));
   services.operations.register(validateOperation);
   registerMtmOperations(services.operations);
+  const bulkExport = new BulkExportService(
+    { repository, search, access: services.access, jobs: new ExportJobStore(engine), logger, directory: path.join(config.dataDir, 'bulk-export') },
+    [...resourceTypes()].sort(),
+  );
+  for (const operation of exportOperations(bulkExport)) services.operations.register(operation);
   await seedConformanceResources(repository, loadConformanceResources());
   const auth = await createAuth(config, engine);
   await validator.ready;
+  const resumed = await bulkExport.resume();
+  if (resumed) logger.info(`Resumed ${resumed} unfinished bulk export jobs`, { event: 'bulk-export-resumed', jobs: resumed });
   metrics.countStoredWith(() => countStoredResources(repository, resourceTypes()));
   const readiness = new Readiness()
     .add('storage', () => probeStorage(engine))
     .add('validation', settledCheck(validator.ready, 'validation workers'));
   const app = createApp(services, logger, { metrics, readiness }, auth);
   const close = async () => {
+    await bulkExport.close(); // running exports stop where they are and run again at the next start
     await audit.close(); // buffered read events are stored before storage closes
     await validator.close();
     await engine.close();

@@ -117,8 +117,8 @@ async function operation(
   const handler = ctx.services.operations.find(code, level, resourceType);
   const where = level === 'system' ? 'the system level' : `${resourceType}${id ? '/{id}' : ''}`;
   if (!handler) throw notFound(`Operation $${code} is not supported at ${where}`);
-  if (req.method !== 'POST' && !(req.method === 'GET' && handler.allowGet)) {
-    throw notAllowed(req.method, segment, handler.allowGet ? ['GET', 'POST'] : ['POST']);
+  if (req.method !== 'POST' && !(req.method === 'GET' && handler.allowGet) && !(req.method === 'DELETE' && handler.allowDelete)) {
+    throw notAllowed(req.method, segment, [...(handler.allowGet ? ['GET'] : []), 'POST', ...(handler.allowDelete ? ['DELETE'] : [])]);
   }
   for (const { resourceType: scopeType, permission } of handler.scopes) {
     ctx.services.access.requireScope(ctx.security, scopeType, permission);

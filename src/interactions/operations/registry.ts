@@ -30,6 +30,8 @@ export interface OperationHandler {
   resourceTypes?: string[];
   /** Whether GET may invoke it (only operations that change nothing). */
   allowGet: boolean;
+  /** Whether DELETE may invoke it: an operation answering for something it made (a bulk export's status URL). */
+  allowDelete?: boolean;
   /**
    * The SMART scopes a caller needs (DESIGN.md decision 7), checked by the dispatcher before
    * invoke. What the operation then reads or writes, it still filters through the access policy.
