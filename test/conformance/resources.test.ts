@@ -14,7 +14,7 @@ describe('conformance resources (profiles/)', () => {
     assert.ok(byType('CodeSystem').length >= 3);
     assert.ok(byType('SearchParameter').length >= 3);
     const codes = new Set(byType('OperationDefinition').map((r) => (r as { code?: string }).code));
-    for (const code of ['reconcile', 'smp-query', 'smp-submit', 'validate', 'mtm-eligibility', 'mtm-eligibility-status', 'mtm-opt-out', 'mtm-review', 'mtm-interventions', 'cmr-summary', 'document']) assert.ok(codes.has(code), code);
+    for (const code of ['reconcile', 'smp-query', 'smp-submit', 'validate', 'mtm-eligibility', 'mtm-eligibility-status', 'mtm-opt-out', 'mtm-review', 'mtm-interventions', 'cmr-summary', 'document', 'mtm-part-d-report']) assert.ok(codes.has(code), code);
   });
 
   it('every resource has an id, a name and a url under the one canonical base, matching its type and id', () => {

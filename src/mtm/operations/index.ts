@@ -7,12 +7,13 @@ import { mtmEligibility } from './mtm-eligibility';
 import { mtmEligibilityStatus, mtmEligibilitySystem } from './mtm-eligibility-system';
 import { mtmOptOut } from './mtm-opt-out';
 import { mtmReview } from './mtm-review';
+import { mtmPartDReport } from './mtm-part-d-report';
 import { reconcile } from './reconcile';
 import { smpQuery } from './smp-query';
 import { smpSubmit } from './smp-submit';
 
 export function registerMtmOperations(registry: OperationRegistry): void {
-  registry.register(smpSubmit).register(smpQuery).register(reconcile).register(mtmInterventions);
+  registry.register(smpSubmit).register(smpQuery).register(reconcile).register(mtmInterventions).register(mtmPartDReport);
   registry.register(mtmEligibility).register(mtmEligibilitySystem).register(mtmEligibilityStatus).register(mtmOptOut).register(mtmReview);
   registry.register(cmrSummary).register(carePlanDocument);
 }
