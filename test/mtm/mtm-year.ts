@@ -14,9 +14,9 @@ const OPT_OUT = 'http://mtm-fhir.org/fhir/StructureDefinition/mtm-opt-out-reason
 
 export interface MtmYear {
   pharmacist: string;
-  /** Ann: enrolled 2026-01-15, CMR 2026-03-02 by telephone, summary sent 2026-03-10, one TMR, 2 recommendations, 1 change. */
+  /** Ann: enrolled 2026-01-15, CMR 2026-03-02 by telephone, summary sent 2026-03-10, one TMR done and one started, 2 recommendations, 1 change. */
   ann: { patient: string; cmr: string; summary: string; tmr: string };
-  /** Bob: enrolled 2025-06-01, offered a CMR on 2026-02-01, opted out 2026-05-01 (03), no CMR. */
+  /** Bob: enrolled 2025-06-01, offered a CMR on 2026-02-01 (started 2026-02-10, never completed), opted out 2026-05-01 (03). */
   bob: { patient: string; offer: string; episode: string };
   /** Cy: enrolled 2026-02-01, a CMR on 2026-04-01 stored (before the profile required it) with no delivery method. */
   cy: { patient: string; cmr: string };
@@ -115,12 +115,25 @@ export async function buildMtmYear(t: TestServer, outputs: Task['output']): Prom
     assert.equal(res.status, 200, JSON.stringify(res.body));
     tmr = res.body;
   }
+  // The second TMR has started but is not done: it does not count.
+  let tmr2 = tmrs.body.entry[1].resource as Task & { id: string };
+  for (const status of ['accepted', 'in-progress'] as const) {
+    const res = await putTask(t, tmr2, { status, executionPeriod: status === 'accepted' ? undefined : { start: '2026-09-01T09:00:00Z' } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    tmr2 = res.body;
+  }
   await recommend(t, annP, pharmacist, '2026-03-02', 'accepted', '13');
   await recommend(t, annP, pharmacist, '2026-03-03', 'declined');
 
   const bobP = await patient(t, 'Bob', '1948-07-07');
   const bobEpisode = await enrol(t, bobP, '2025-06-01', '2026-05-01', '03');
-  const offer = await createResource<Task>(t, cmrFor(bobP, pharmacist, '2026-02-01'));
+  let offer = await createResource<Task>(t, cmrFor(bobP, pharmacist, '2026-02-01'));
+  // Bob accepted and the review started, but it was never completed: offered, not received.
+  for (const status of ['accepted', 'in-progress'] as const) {
+    const res = await putTask(t, offer, { status, executionPeriod: status === 'accepted' ? undefined : { start: '2026-02-10T15:00:00Z' } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    offer = res.body;
+  }
 
   const cyP = await patient(t, 'Cy', '1955-01-01', undefined, '=HYPERLINK("http://evil.example")');
   await enrol(t, cyP, '2026-02-01');

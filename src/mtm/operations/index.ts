@@ -2,6 +2,7 @@
 import type { OperationRegistry } from '../../interactions/operations/registry';
 import { carePlanDocument } from './careplan-document';
 import { cmrSummary } from './cmr-summary';
+import { evaluateMeasure } from './evaluate-measure';
 import { mtmInterventions } from './mtm-interventions';
 import { mtmEligibility } from './mtm-eligibility';
 import { mtmEligibilityStatus, mtmEligibilitySystem } from './mtm-eligibility-system';
@@ -13,7 +14,7 @@ import { smpQuery } from './smp-query';
 import { smpSubmit } from './smp-submit';
 
 export function registerMtmOperations(registry: OperationRegistry): void {
-  registry.register(smpSubmit).register(smpQuery).register(reconcile).register(mtmInterventions).register(mtmPartDReport);
+  registry.register(smpSubmit).register(smpQuery).register(reconcile).register(mtmInterventions).register(mtmPartDReport).register(evaluateMeasure);
   registry.register(mtmEligibility).register(mtmEligibilitySystem).register(mtmEligibilityStatus).register(mtmOptOut).register(mtmReview);
   registry.register(cmrSummary).register(carePlanDocument);
 }

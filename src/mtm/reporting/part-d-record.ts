@@ -49,6 +49,13 @@ const inPeriod = (date: string | undefined, period: { start: string; end: string
 const reviewDay = (t: Task) => day(t.executionPeriod?.start);
 const NOT_AN_OFFER: readonly Task['status'][] = ['draft', 'cancelled', 'entered-in-error'];
 
+/** The CMRs a beneficiary received in the period: completed, on a day in the period (the Part D report and the PQA measure agree on it). */
+export function cmrsReceived(row: PatientPeriodData, period: { start: string; end: string }): (Task & { id: string })[] {
+  return row.reviews
+    .filter((t) => isCmr(t) && t.status === 'completed' && inPeriod(reviewDay(t), period))
+    .sort((a, b) => (reviewDay(a) ?? '').localeCompare(reviewDay(b) ?? ''));
+}
+
 function input(task: Task, code: string) {
   return task.input?.find((i) => i.type?.coding?.some((c) => c.system === REVIEW_PARAMETER_SYSTEM && c.code === code));
 }
@@ -109,7 +116,7 @@ export function partDRecord(row: PatientPeriodData, data: PeriodData): PartDReco
   const out = episode ? optOut(episode, issues) : {};
 
   const live = row.reviews.filter((t) => t.status !== 'entered-in-error');
-  const cmrs = live.filter((t) => isCmr(t) && t.status === 'completed' && inPeriod(reviewDay(t), period)).sort((a, b) => (reviewDay(a) ?? '').localeCompare(reviewDay(b) ?? ''));
+  const cmrs = cmrsReceived(row, period);
   const offers = live.filter((t) => isCmr(t) && !NOT_AN_OFFER.includes(t.status) && (inPeriod(day(t.authoredOn), period) || cmrs.includes(t)));
   const offerDates = offers.map((t) => day(t.authoredOn) ?? reviewDay(t)).filter((d): d is string => !!d).sort();
   const tmrs = live.filter((t) => isTmr(t) && t.status === 'completed' && inPeriod(reviewDay(t), period));
