@@ -61,10 +61,22 @@ async function all<T extends Resource>(ctx: RequestContext, type: string, query:
   return (await findMatches(ctx, type, query, MAX_PER_SEARCH)) as (T & { id: string })[];
 }
 
+/** Search values are limited to 1024 characters, so ids go in chunks that fit. */
 async function byIds<T extends Resource>(ctx: RequestContext, type: string, ids: Iterable<string>): Promise<(T & { id: string })[]> {
-  const list = [...new Set(ids)];
   const out: (T & { id: string })[] = [];
-  for (let i = 0; i < list.length; i += 200) out.push(...(await all<T>(ctx, type, [['_id', list.slice(i, i + 200).join(',')]])));
+  let chunk: string[] = [];
+  let length = 0;
+  const flush = async () => {
+    if (chunk.length) out.push(...(await all<T>(ctx, type, [['_id', chunk.join(',')]])));
+    chunk = [];
+    length = 0;
+  };
+  for (const id of new Set(ids)) {
+    if (length + id.length + 1 > 1000) await flush();
+    chunk.push(id);
+    length += id.length + 1;
+  }
+  await flush();
   return out;
 }
 
