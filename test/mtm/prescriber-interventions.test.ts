@@ -102,6 +102,16 @@ describe('Prescriber interventions', () => {
     assert.match(JSON.stringify(orphan.body), /does not hold/);
   });
 
+  it("refuses an answer that would change another patient's problem", async () => {
+    const stranger = `Patient/${(await createResource(t, { resourceType: 'Patient', name: [{ family: 'Stranger' }] })).id}`;
+    const before = await mitigations(issues[0]);
+    const request = (await post({ ...recommendation(issues[0]), subject: { reference: stranger } })).body as CommunicationRequest;
+    const res = await post({ ...answer(`CommunicationRequest/${request.id}`, 'declined'), subject: { reference: stranger } });
+    assert.equal(res.status, 422);
+    assert.match(JSON.stringify(res.body), /the recommendation about/);
+    assert.deepEqual(await mitigations(issues[0]), before);
+  });
+
   it('records a recommendation and its answer sent together in one transaction Bundle', async () => {
     const issue = issues[1];
     const before = await mitigations(issue);

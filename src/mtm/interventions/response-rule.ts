@@ -36,6 +36,10 @@ export function prescriberResponseRule(deps: DerivedWriteDeps): WriteRule {
       const date = response.received ?? response.sent ?? stored.meta?.lastUpdated;
       for (const [i, about] of (request.about ?? []).entries()) {
         const issue = await readReferenced<DetectedIssue>(deps, about.reference, 'DetectedIssue', session, `CommunicationRequest.about[${i}]`);
+        // The answer may only change the problems of the patient it is about (a write in another compartment otherwise).
+        if (issue.patient?.reference !== request.subject?.reference) {
+          throw unprocessable(`DetectedIssue/${issue.id} is about ${issue.patient?.reference}, the recommendation about ${request.subject?.reference}`, `CommunicationRequest.about[${i}]`);
+        }
         // The profile narrows the requester to Practitioner | PractitionerRole, as DetectedIssue.mitigation.author is.
         const author = request.requester as DetectedIssueMitigation['author'];
         const mitigation: DetectedIssueMitigation = { action: { coding: [action] }, ...(date ? { date } : {}), ...(author ? { author } : {}) };
