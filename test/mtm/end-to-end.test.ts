@@ -53,7 +53,7 @@ describe('The MTM cycle end to end', () => {
     const review = await post(`Patient/${patient.id}/$mtm-review`, { resourceType: 'Parameters', parameter: [{ name: 'persist', valueBoolean: true }] });
     assert.equal(review.status, 200, JSON.stringify(review.body));
     const issues = ((await t.api().get(`${t.base}/DetectedIssue?patient=${subject}`)).body as Bundle).entry?.map((e) => e.resource as DetectedIssue) ?? [];
-    const interaction = issues.find((i) => i.code?.coding?.some((c) => c.code === 'DRG') && /sertraline/i.test(JSON.stringify(i.implicated)) && /phenelzine/i.test(JSON.stringify(i.implicated)));
+    const interaction = issues.find((i) => i.code?.coding?.some((c) => c.code === 'DRG') && /ssris-mao-inhibitors/.test(JSON.stringify(i.evidence)));
     assert.ok(interaction, `the interaction is found among ${issues.map((i) => i.code?.coding?.[0].code).join(', ')}`);
     const problem = `DetectedIssue/${interaction.id}`;
 
