@@ -53,6 +53,12 @@ export interface Document {
   _id: string;
 }
 
+/** How a find is answered (MongoDB's explain "executionStats"), for tests and diagnostics. */
+export interface FindExplanation {
+  /** Documents read and tested against the filter: with a fitting index, about as many as match. */
+  docsExamined: number;
+}
+
 export interface DocumentCollection<T extends Document> {
   readonly name: string;
   find(filter: Filter, options?: FindOptions): Promise<T[]>;
@@ -63,6 +69,8 @@ export interface DocumentCollection<T extends Document> {
   replaceOne(filter: Filter, doc: T, options?: ReplaceOptions): Promise<ReplaceResult>;
   deleteOne(filter: Filter, options?: WriteOptions): Promise<DeleteResult>;
   createIndex(spec: IndexSpec, options?: IndexOptions): Promise<void>;
+  /** How many documents a find with this filter examines, outside any transaction. */
+  explain(filter: Filter): Promise<FindExplanation>;
 }
 
 export interface StorageEngine {

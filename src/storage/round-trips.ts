@@ -11,6 +11,7 @@ import type {
   Document,
   DocumentCollection,
   Filter,
+  FindExplanation,
   FindOptions,
   IndexOptions,
   IndexSpec,
@@ -63,6 +64,10 @@ class RoundTripCollection<T extends Document> implements DocumentCollection<T> {
 
   createIndex(spec: IndexSpec, options?: IndexOptions): Promise<void> {
     return this.inner.createIndex(spec, options);
+  }
+
+  explain(filter: Filter): Promise<FindExplanation> {
+    return this.inner.explain(filter);
   }
 }
 

@@ -1,55 +1,69 @@
 import assert from 'node:assert/strict';
-import type { Resource } from '@medplum/fhirtypes';
-import { mtmSearchParameters } from '../../src/conformance';
+import type { ResourceDocument } from '../../src/storage/collections';
+import type { DocumentCollection, Filter } from '../../src/storage/port';
 import { ALIVE, and, compileCriterion, type CompileContext } from '../../src/search/compile';
 import { CriteriaParser } from '../../src/search/criteria';
 import { createSearchIndex } from '../../src/search';
-import type { Filter } from '../../src/storage/port';
-import { ValueIndex } from '../../src/storage/embedded/value-index';
-import { mtmRecords, RXNORM } from '../fixtures/search/mtm-records';
+import { mtmSearchParameters } from '../../src/conformance';
+import { startTestServer, type TestServer } from '../helpers/test-server';
+import { loadMtmRecords, mtmRecords, RXNORM } from '../fixtures/search/mtm-records';
 
 /**
- * Selective searches must not scan every resource: the filters the search layer compiles pin both
- * fields of the one declared index (sp.n, sp.k), which MongoDB and the embedded engine both serve.
+ * Selective searches must not read every resource: for the filters the search layer compiles, the
+ * storage engine the server runs on examines only the documents its search index narrows them to
+ * (explain's docsExamined, as MongoDB reports it), and those are exactly the matches.
  */
-describe('Compiled searches are served by the search index', () => {
-  const { registry, indexer } = createSearchIndex(mtmSearchParameters());
+describe('Selective searches examine only the resources they find', () => {
+  let t: TestServer;
+  let statements: DocumentCollection<ResourceDocument>;
+  const { registry } = createSearchIndex(mtmSearchParameters());
   const parser = new CriteriaParser(registry);
   const ctx: CompileContext = {
     valueSetCodes: () => undefined,
     componentType: () => undefined,
     linked: { find: async () => [] },
   };
-  const index = new ValueIndex(indexer.indexSpecs()[0]);
-  const records = mtmRecords().filter((r) => r.resourceType === 'MedicationStatement');
-  for (const resource of records) {
-    const stamped = { ...resource, meta: { ...resource.meta, lastUpdated: '2024-06-01T00:00:00Z' } } as Resource;
-    index.add(resource.id as string, { _id: resource.id, ...indexer.index(stamped) });
+  const stored = mtmRecords().filter((r) => r.resourceType === 'MedicationStatement').length;
+
+  before(async () => {
+    t = await startTestServer();
+    await loadMtmRecords(t);
+    statements = await t.server.services.repository.collection('MedicationStatement');
+  });
+  after(async () => t.close());
+
+  /** The ids a search finds, and how many documents the engine examined to find them. */
+  async function examined(name: string, value: string): Promise<{ ids: string[]; docsExamined: number }> {
+    const filter: Filter = and([ALIVE, await compileCriterion(parser.parse('MedicationStatement', name, value), ctx)]);
+    const ids = (await statements.find(filter)).map((d) => d._id).sort();
+    return { ids, docsExamined: (await statements.explain(filter)).docsExamined };
   }
 
-  async function candidates(name: string, value: string): Promise<string[] | undefined> {
-    const filter: Filter = and([ALIVE, await compileCriterion(parser.parse('MedicationStatement', name, value), ctx)]);
-    // the engine asks the index about each conjunct of the filter
-    const conjuncts = (filter.$and as Filter[]) ?? [filter];
-    for (const part of conjuncts) {
-      const found = index.candidates(part);
-      if (found) return [...found].sort();
-    }
-    return undefined;
-  }
+  it(`reads all ${stored} MedicationStatements only when nothing narrows the search`, async () => {
+    assert.ok(stored >= 10);
+    assert.equal((await statements.explain(ALIVE)).docsExamined, stored);
+  });
 
   it('MedicationStatement?patient=X', async () => {
-    assert.deepEqual(await candidates('patient', 'margaret-holloway'), ['ms-holloway-amlodipine', 'ms-holloway-clopidogrel', 'ms-holloway-warfarin']);
+    assert.deepEqual(await examined('patient', 'margaret-holloway'), {
+      ids: ['ms-holloway-amlodipine', 'ms-holloway-clopidogrel', 'ms-holloway-warfarin'],
+      docsExamined: 3,
+    });
   });
 
   it('MedicationStatement?code=system|code, and several codes at once', async () => {
-    assert.deepEqual(await candidates('code', `${RXNORM}|855332`), ['ms-holloway-warfarin']);
-    assert.deepEqual(await candidates('code', `${RXNORM}|855332,http://snomed.info/sct|309362,309362`), ['ms-holloway-clopidogrel', 'ms-holloway-warfarin']);
+    assert.deepEqual(await examined('code', `${RXNORM}|855332`), { ids: ['ms-holloway-warfarin'], docsExamined: 1 });
+    assert.deepEqual(await examined('code', `${RXNORM}|855332,http://snomed.info/sct|309362,309362`), {
+      ids: ['ms-holloway-clopidogrel', 'ms-holloway-warfarin'],
+      docsExamined: 2,
+    });
   });
 
   it('identifiers, statuses and references by type', async () => {
-    assert.deepEqual(await candidates('identifier', 'MS-ROSA-METFORMIN'), ['ms-rosa-metformin']);
-    assert.equal((await candidates('status', 'completed'))?.length, 3);
-    assert.deepEqual(await candidates('source:Practitioner', 'dr-patel'), ['ms-nguyen-acetaminophen', 'ms-nguyen-furosemide']);
+    assert.deepEqual(await examined('identifier', 'MS-ROSA-METFORMIN'), { ids: ['ms-rosa-metformin'], docsExamined: 1 });
+    const completed = await examined('status', 'completed');
+    assert.equal(completed.ids.length, 3);
+    assert.equal(completed.docsExamined, 3);
+    assert.deepEqual(await examined('source:Practitioner', 'dr-patel'), { ids: ['ms-nguyen-acetaminophen', 'ms-nguyen-furosemide'], docsExamined: 2 });
   });
 });

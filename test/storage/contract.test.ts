@@ -81,6 +81,17 @@ for (const underTest of enginesUnderTest) {
       assert.equal((await c.find(filter)).length, 9);
     });
 
+    it('examines only the documents an index narrows a query to', async () => {
+      const c = fresh();
+      for (let i = 0; i < 100; i++) await c.insertOne({ _id: `e${i}`, vid: 1, ts: i, sp: [{ n: 'patient', v: `Patient/${i % 10}` }, { n: 'code', v: String(i) }] });
+      const filter = { sp: { $elemMatch: { n: 'patient', v: 'Patient/3' } } };
+      assert.equal((await c.explain(filter)).docsExamined, 100, 'without an index, every document');
+      await c.createIndex({ 'sp.n': 1, 'sp.v': 1 });
+      assert.equal((await c.explain(filter)).docsExamined, 10, 'with one, only the matches');
+      assert.equal((await c.find(filter)).length, 10);
+      assert.equal((await c.explain({ _id: 'e7' })).docsExamined, 1);
+    });
+
     it('commits every write of a transaction together', async () => {
       const c = fresh();
       await engine.withTransaction(async (session) => {

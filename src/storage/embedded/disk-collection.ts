@@ -9,6 +9,7 @@ import type {
   Document,
   DocumentCollection,
   Filter,
+  FindExplanation,
   FindOptions,
   IndexSpec,
   ReplaceOptions,
@@ -102,6 +103,13 @@ export class DiskCollection<T extends Document> implements DocumentCollection<T>
     const pending = session?.pendingFor(this.name);
     if (pending?.has(id)) return pending.get(id) !== null;
     return this.sqlite.statement(`SELECT 1 FROM ${this.table} WHERE _id = ?`).get(id) !== undefined;
+  }
+
+  /** The rows the SQL part of the filter selects: the rest of the filter is tested on each of them. */
+  async explain(filter: Filter): Promise<FindExplanation> {
+    const where = this.where(filter);
+    const row = this.sqlite.statement(`SELECT COUNT(*) AS n FROM ${this.table}${whereSql(where)}`).get(...where.params) as { n: number };
+    return { docsExamined: row.n };
   }
 
   /** SQLite indexes every layout column at creation; other index requests need nothing more. */

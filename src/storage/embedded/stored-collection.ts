@@ -14,6 +14,7 @@ import type {
   Document,
   DocumentCollection,
   Filter,
+  FindExplanation,
   FindOptions,
   IndexSpec,
   ReplaceOptions,
@@ -153,6 +154,14 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
       this.stagedIndexes.set(session, (staged = { indexes, backlog: [] }));
     }
     staged.backlog.push([id, doc]);
+  }
+
+  async explain(filter: Filter): Promise<FindExplanation> {
+    if (this.findByKey(filter, {}, undefined)) return { docsExamined: this.current(filter._id as string, undefined) ? 1 : 0 };
+    let docsExamined = 0;
+    for (const _doc of this.memoryCandidates(filter, undefined)) docsExamined++;
+    for (const _doc of this.storedCandidates(filter, 1, (id) => this.overlay.has(id))) docsExamined++;
+    return { docsExamined };
   }
 
   private findNow(filter: Filter, options: FindOptions, session: EmbeddedSession | undefined): T[] {

@@ -9,6 +9,7 @@ import type {
   Document,
   DocumentCollection,
   Filter,
+  FindExplanation,
   FindOptions,
   IndexOptions,
   IndexSpec,
@@ -122,6 +123,11 @@ class MongoCollection<T extends Document> implements DocumentCollection<T> {
 
   async createIndex(spec: IndexSpec, options: IndexOptions = {}): Promise<void> {
     await this.collection.createIndex(spec, options);
+  }
+
+  async explain(filter: Filter): Promise<FindExplanation> {
+    const explained = await this.collection.find(filter as DriverFilter).explain('executionStats');
+    return { docsExamined: Number((explained.executionStats as { totalDocsExamined?: number } | undefined)?.totalDocsExamined ?? 0) };
   }
 }
 
