@@ -141,16 +141,24 @@ describe('the validation pipeline', () => {
 
   describe('other resources get the base definition and our checks', () => {
     it('checks required bindings, data-type invariants and reference targets of any resource type', () => {
-      const patient = {
-        resourceType: 'Patient',
-        name: [{ family: 'Holloway', period: { start: '2020-01-01', end: '2019-01-01' } }],
-        managingOrganization: { reference: 'Practitioner/1' },
-        contact: [{ relationship: [{ text: 'daughter' }], gender: 'female', telecom: [{ system: 'pager', value: '1' }] }],
-      } as Resource;
-      const result = strict.validate(patient);
-      assert.match(at(result.issues, 'Patient.name[0].period')?.diagnostics ?? '', /per-1/);
-      assert.match(at(result.issues, 'Patient.managingOrganization')?.diagnostics ?? '', /Practitioner is not allowed/);
-      assert.equal(errors(result.issues).length, 2, JSON.stringify(result.issues));
+      const CLINICAL = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical';
+      const allergy = (clinicalStatus: string) =>
+        ({
+          resourceType: 'AllergyIntolerance',
+          // Required binding on a CodeableConcept: no JSON schema can check it, only our binding check.
+          clinicalStatus: { coding: [{ system: CLINICAL, code: clinicalStatus }] },
+          code: { text: 'penicillin' },
+          patient: { reference: 'Practitioner/1' },
+          onsetPeriod: { start: '2020-01-01', end: '2019-01-01' },
+        }) as Resource;
+      const result = strict.validate(allergy('dormant'));
+      assert.match(at(result.issues, 'AllergyIntolerance.clinicalStatus')?.diagnostics ?? '', /dormant\) is in the required ValueSet http:\/\/hl7.org\/fhir\/ValueSet\/allergyintolerance-clinical/);
+      assert.match(at(result.issues, 'AllergyIntolerance.onsetPeriod')?.diagnostics ?? '', /per-1/);
+      assert.match(at(result.issues, 'AllergyIntolerance.patient')?.diagnostics ?? '', /Practitioner is not allowed/);
+      assert.equal(errors(result.issues).length, 3, JSON.stringify(result.issues));
+      const known = strict.validate(allergy('resolved'));
+      assert.equal(at(known.issues, 'AllergyIntolerance.clinicalStatus'), undefined, 'a code of the ValueSet passes');
+      assert.equal(errors(known.issues).length, 2, JSON.stringify(known.issues));
     });
 
     it('checks a local reference against the contained resources (ref-1)', () => {
