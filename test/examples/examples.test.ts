@@ -28,7 +28,7 @@ describe('examples/', () => {
           }
         }
       });
-      it(`${file}: a transaction of conditional creates, so sending it twice creates nothing new`, () => {
+      it(`${file}: a transaction of conditional creates (POST with ifNoneExist on an identifier)`, () => {
         const bundle = sample as Bundle;
         assert.equal(bundle.type, 'transaction');
         for (const entry of bundle.entry ?? []) {
