@@ -89,7 +89,10 @@ describe('Validation on worker threads', () => {
 /** Every item's result, in order, or the first failure. */
 const validateAll = (pool: ValidationWorkerPool, items: Parameters<ValidationWorkerPool['validateEach']>[0]) => Promise.all(pool.validateEach(items));
 
-describe('The validation worker pool', () => {
+describe('The validation worker pool', function () {
+  // Each test starts worker threads that load the R4 definitions: seconds on an idle machine, far
+  // more on a shared one. Nothing here is judged on time; this only keeps a stuck pool from hanging.
+  this.timeout(180_000);
   const setup = { lenientUnknownProfiles: false, requiredProfiles: DEFAULT_REQUIRED_PROFILES };
 
   it('answers a validation caught in a dying worker with 503, and the next one succeeds on a replacement', async () => {
