@@ -52,27 +52,57 @@ const ms = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 
 const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? '–' : `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}×`;
 
-function throughput(w: WorkloadResult | undefined, perRequest: number): string {
+/** Say how a figure was measured: `seq` = one request at a time; `1 run` = a single sample, not a median. */
+function throughput(w: WorkloadResult | undefined, perRequest: number, reps: number): string {
   if (!w) return '–';
   if (!w.available) return `n/a (${w.preflight.status || 'no answer'})`;
   const base = perRequest > 1 ? `${f0(w.rps)} (${f0(w.resourcesPerSecond)} res/s)` : f0(w.rps);
-  return w.method === 'sequential' ? `${base} seq` : base;
+  const marks = [w.method === 'sequential' ? 'seq' : '', reps > 1 && w.runs.length === 1 ? '1 run' : ''].filter(Boolean);
+  return marks.length ? `${base} ${marks.join(', ')}` : base;
+}
+
+/**
+ * A ratio only between figures measured the same way: a throughput under N connections divided by
+ * one of requests sent one at a time compares the load generator, not the servers.
+ */
+function comparable(o: WorkloadResult | undefined, p: WorkloadResult | undefined): boolean {
+  return o?.available === true && p?.available === true && o.method === p.method;
+}
+
+/** Under every table with a peer: what the peer is, so nobody reads its ratios as a like-for-like contest. */
+export const PEER_CAVEAT =
+  '\\* The peer (Medplum FhirRouter + MemoryRepository) is not a like-for-like opponent: its searches are unindexed ' +
+  'scans of every resource of the type, its writes are neither durable (held in memory only, lost on exit) nor fully ' +
+  'validated (transaction entries not at all; MedicationStatement against the base definition only). ' +
+  'Ratios are shown only where both servers were measured the same way (n/c: ours under load, the peer one request at a time).';
+
+/** Judged on the larger of the two: memory that grows under load counts as much as memory after loading. */
+export function rssForGoal(t: Pick<TargetSummary, 'rssAfterLoadMb' | 'rssAfterRunMb'>): number {
+  return Math.max(t.rssAfterLoadMb, t.rssAfterRunMb ?? 0);
+}
+
+/** A ratio cell: the ratio, `n/c` when the two were measured differently, `–` when either is missing. */
+function cell(o: WorkloadResult | undefined, p: WorkloadResult | undefined, value: () => string): string {
+  if (!o?.available || !p?.available) return '–';
+  return comparable(o, p) ? value() : 'n/c';
 }
 
 export function markdown(results: BenchResults): string {
   const out: string[] = [];
+  const reps = Number(results.options.reps ?? 1);
   for (const size of results.sizes) {
     const { ours, peer } = size;
     out.push(`\n### ${f0(ours.resources)} resources (${f0(size.patients)} patients)\n`);
-    out.push('| Workload | ours req/s | p50 ms | p95 ms | p99 ms | err | peer req/s | p50 ms | p99 ms | err | ours/peer req/s | peer/ours p50 |');
+    out.push(`Figures are medians over ${reps} repetition(s), except those marked "1 run".${peer ? ' The peer is marked \\* (see below the table).' : ''}\n`);
+    out.push('| Workload | ours req/s | p50 ms | p95 ms | p99 ms | err | peer\\* req/s | p50 ms | p99 ms | err | ours/peer req/s | peer/ours p50 |');
     out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const w of size.workloads) {
       const o = ours.workloads[w.id];
       const p = peer?.workloads[w.id];
       out.push(
-        `| ${w.label.replace(/\|/g, '\\|')} | ${throughput(o, w.resourcesPerRequest)} | ${ms(o?.p50)} | ${ms(o?.p95)} | ${ms(o?.p99)} | ${o ? o.errors : '–'} | ` +
-          `${throughput(p, w.resourcesPerRequest)} | ${ms(p?.p50)} | ${ms(p?.p99)} | ${p ? p.errors : '–'} | ` +
-          `${o?.available && p?.available ? ratio(o.rps, p.rps) : '–'} | ${o?.available && p?.available ? ratio(p.p50, o.p50) : '–'} |`,
+        `| ${w.label.replace(/\|/g, '\\|')} | ${throughput(o, w.resourcesPerRequest, reps)} | ${ms(o?.p50)} | ${ms(o?.p95)} | ${ms(o?.p99)} | ${o ? o.errors : '–'} | ` +
+          `${throughput(p, w.resourcesPerRequest, reps)} | ${ms(p?.p50)} | ${ms(p?.p99)} | ${p ? p.errors : '–'} | ` +
+          `${cell(o, p, () => ratio(o?.rps, p?.rps))} | ${cell(o, p, () => ratio(p?.p50, o?.p50))} |`,
       );
     }
     const notes = size.workloads.filter((w) => w.note).map((w) => `${w.id}: ${w.note}`);
@@ -83,15 +113,16 @@ export function markdown(results: BenchResults): string {
       }),
     );
     out.push('');
-    out.push('| Server | load (loader peak RSS) | start-up to ready | RSS after load | RSS after run | validation |');
-    out.push('| --- | ---: | ---: | ---: | ---: | --- |');
+    if (peer) out.push(PEER_CAVEAT, '');
+    out.push('| Server | load (loader peak RSS) | start-up to ready | RSS after load | RSS after run | peak RSS | validation |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const [name, t] of [['ours', ours], ['peer', peer]] as const) {
       if (!t) continue;
       const runs = t.startupRunsMs && t.startupRunsMs.length > 1 ? `; median of ${t.startupRunsMs.join(', ')}` : '';
       const startup = `${f0(t.startupMs)} ms${t.selfReportedStartupMs !== undefined ? ` (self: ${f0(t.selfReportedStartupMs)}${runs})` : ''}`;
       const validation = t.probe ? `${t.probe.validationActive ? 'on' : `OFF (invalid → ${t.probe.invalidStatus})`}` : t.validation;
       const load = `${f0(t.loadMs)} ms${t.loaderPeakRssMb !== undefined ? ` (${f0(t.loaderPeakRssMb)} MB)` : ''}${t.loadReused ? ', store reused' : ''}`;
-      out.push(`| ${name} | ${load} | ${startup} | ${f0(t.rssAfterLoadMb)} MB | ${f0(t.rssAfterRunMb)} MB | ${validation} |`);
+      out.push(`| ${name} | ${load} | ${startup} | ${f0(t.rssAfterLoadMb)} MB | ${f0(t.rssAfterRunMb)} MB | ${f0(t.peakRssMb)} MB | ${validation} |`);
     }
     for (const w of size.workloads) {
       const o = ours.workloads[w.id]?.preflight;
@@ -138,9 +169,9 @@ export function checkGoals(sizes: SizeResult[]): GoalCheck[] {
   add('token search at 100k p50 ≤ 10 ms', w('search-code'), (r) => [`p50 ${ms(r.p50)} ms`, judged((r.p50 ?? Infinity) <= 10)]);
   add('transaction ingest ≥ 5,000 resources/s', w('transaction'), (r) => [`${f0(r.resourcesPerSecond)} resources/s`, (r.resourcesPerSecond ?? 0) >= 5000]);
   goals.push({
-    goal: 'RSS at 100k ≤ 600 MB',
-    measured: `${f0(largest.ours.rssAfterLoadMb)} MB after load, ${f0(largest.ours.rssAfterRunMb)} MB after the run ${at}`,
-    met: at100k ? largest.ours.rssAfterLoadMb <= 600 : null,
+    goal: 'RSS at 100k ≤ 600 MB (the larger of after load and after the run)',
+    measured: `${f0(rssForGoal(largest.ours))} MB: ${f0(largest.ours.rssAfterLoadMb)} MB after load, ${f0(largest.ours.rssAfterRunMb)} MB after the run ${at}`,
+    met: at100k ? rssForGoal(largest.ours) <= 600 : null,
   });
   goals.push({ goal: 'start-up ≤ 3 s', measured: `${f0(largest.ours.startupMs)} ms ${at}`, met: largest.ours.startupMs <= 3000 });
   return [...goals, ...scaleGoals(sizes)];

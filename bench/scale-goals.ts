@@ -20,7 +20,9 @@ export function scaleGoals(sizes: SizeResult[]): GoalCheck[] {
   const w = (s: SizeResult | undefined, id: string) => (s?.ours.workloads[id]?.available ? s.ours.workloads[id] : undefined);
   const at = `at ${f0(b.resources)}`;
   const goals: GoalCheck[] = [];
-  goals.push({ goal: 'RSS at 1M ≤ 1 GB', measured: `${f0(b.rssAfterLoadMb)} MB after start, ${f0(b.rssAfterRunMb)} MB after the run ${at}`, met: b.rssAfterLoadMb <= 1024 });
+  // Judged on the larger of the two, as the 100k goal is: memory that grows under load counts too.
+  const rss = Math.max(b.rssAfterLoadMb, b.rssAfterRunMb ?? 0);
+  goals.push({ goal: 'RSS at 1M ≤ 1 GB (the larger of after start and after the run)', measured: `${f0(rss)} MB: ${f0(b.rssAfterLoadMb)} MB after start, ${f0(b.rssAfterRunMb)} MB after the run ${at}`, met: rss <= 1024 });
   goals.push({ goal: 'start-up at 1M ≤ 5 s', measured: `${f0(b.startupMs)} ms ${at}`, met: b.startupMs <= 5000 });
   const readBig = w(big, 'read')?.rps;
   const readSmall = w(small, 'read')?.rps;
