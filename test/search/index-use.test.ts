@@ -28,7 +28,7 @@ describe('Selective searches examine only the resources they find', () => {
   before(async () => {
     t = await startTestServer();
     await loadMtmRecords(t);
-    statements = await t.server.services.repository.collection('MedicationStatement');
+    statements = await t.server.repository.collection('MedicationStatement');
   });
   after(async () => t.close());
 
