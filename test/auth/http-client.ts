@@ -4,7 +4,6 @@
  * a token from the token endpoint with a signed assertion, and sends every request over HTTP with it,
  * through the real app. Clients are registered once per server and (name, scopes, Group).
  */
-import type { Resource } from '@medplum/fhirtypes';
 import type { SecurityContext } from '../../src/interactions/types';
 import { authHeader, bearerToken, registerClient } from '../helpers/auth';
 import type { TestServer } from '../helpers/test-server';
@@ -57,24 +56,5 @@ export function clientFor(t: TestServer, security: SecurityContext): ApiClient {
   return { id: async () => (await auth()).id, get: (path) => send('GET', path), send };
 }
 
-/** Every resource in an answer: the body, Bundle entries and Parameters resources, at any depth. */
-export function resourcesIn(body: unknown): Resource[] {
-  const found: Resource[] = [];
-  const walk = (value: unknown) => {
-    if (!value || typeof value !== 'object') return;
-    if (Array.isArray(value)) return value.forEach(walk);
-    const resource = value as Resource & { entry?: Array<{ resource?: unknown }>; parameter?: Array<{ resource?: unknown; part?: unknown }> };
-    if (typeof resource.resourceType !== 'string') return;
-    found.push(resource);
-    for (const entry of resource.entry ?? []) walk(entry.resource);
-    walkParameters(resource.parameter);
-  };
-  const walkParameters = (parameters: Array<{ resource?: unknown; part?: unknown }> | undefined) => {
-    for (const parameter of parameters ?? []) {
-      walk(parameter.resource);
-      walkParameters(parameter.part as typeof parameters);
-    }
-  };
-  walk(body);
-  return found.filter((r) => r.resourceType !== 'Bundle' && r.resourceType !== 'Parameters' && r.resourceType !== 'OperationOutcome');
-}
+/** Every resource in an answer; one definition, shared with the in-process client. */
+export { resourcesIn } from './client';
