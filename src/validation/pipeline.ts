@@ -7,6 +7,7 @@
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { mtmStructureDefinitions, mtmTerminology } from '../conformance';
 import { checkJsonRules } from './json-rules';
+import { checkNarratives } from './narrative';
 import { specProfiles } from './spec-profiles';
 import { isKnownResourceType, loadBaseDefinitions } from '../fhir/definitions';
 import { hasErrors, issue } from '../fhir/outcome';
@@ -159,6 +160,7 @@ export class ValidationPipeline {
     // Every stage runs, whatever the structural stage found: a client learns every problem in one answer.
     const structural = this.structure.check(resource);
     appendAll(structural, withoutRepeats(checkJsonRules(resource as unknown as Record<string, unknown>, type), structural));
+    appendAll(structural, withoutRepeats(checkNarratives(resource as unknown as Record<string, unknown>, type), structural));
     const applied = this.selectProfiles(resource, options.profiles ?? [], issues);
     const stage2: OperationOutcomeIssue[] = [];
     const stage3: OperationOutcomeIssue[] = [];
