@@ -220,11 +220,13 @@ export function loadConfig(env: Env = process.env): ServerConfig {
 }
 
 /**
- * A configuration for tests and tools: the defaults, with overrides, except that validation runs
- * on the event loop (a worker per test server would only add start-up time) and storage operations
- * yield to the event loop as MongoDB's round trips do, so concurrent requests really interleave.
+ * A configuration for tests and tools: the defaults, with overrides, except that validation runs on
+ * one worker thread (the path production takes; `VALIDATION_WORKERS=0` in the environment puts it on
+ * the event loop instead) and storage operations yield to the event loop as MongoDB's round trips
+ * do, so concurrent requests really interleave.
  */
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   // No rate limit: tests send requests as fast as they can; the rate-limit tests set their own.
-  return { ...loadConfig({ LOG_LEVEL: 'silent', VALIDATION_WORKERS: '0', STORAGE_SIMULATED_ROUND_TRIPS: 'true', RATE_LIMIT_PER_SECOND: '0' }), ...overrides };
+  const validationWorkers = process.env.VALIDATION_WORKERS ?? '1';
+  return { ...loadConfig({ LOG_LEVEL: 'silent', VALIDATION_WORKERS: validationWorkers, STORAGE_SIMULATED_ROUND_TRIPS: 'true', RATE_LIMIT_PER_SECOND: '0' }), ...overrides };
 }
