@@ -25,3 +25,19 @@ export function baseStructureDefinitions(): ReadonlyMap<string, StructureDefinit
 export function baseDefinitionOfType(type: string): StructureDefinition | undefined {
   return baseStructureDefinitions().get(`http://hl7.org/fhir/StructureDefinition/${type}`);
 }
+
+let others: Map<string, StructureDefinition> | undefined;
+
+/**
+ * The profiles published with R4 itself (vitalsigns, ...), with snapshots: bases of other
+ * profiles (US Core's vital signs). Read on first use (5.5 MB of JSON).
+ */
+export function specProfileDefinitions(): ReadonlyMap<string, StructureDefinition> {
+  if (others) return others;
+  others = new Map();
+  for (const entry of (readJson('fhir/r4/profiles-others.json') as Bundle<StructureDefinition>).entry ?? []) {
+    const sd = entry.resource;
+    if (sd?.resourceType === 'StructureDefinition' && sd.url && sd.snapshot) others.set(sd.url, sd);
+  }
+  return others;
+}

@@ -12,6 +12,11 @@ import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes'
 export interface SnapshotSources {
   /** A StructureDefinition (base resource, data type or profile) by canonical URL. */
   resolve(url: string): StructureDefinition | undefined;
+  /**
+   * Told of a differential that weakens a required binding of its base, which is then accepted.
+   * Without it that is an error. For profiles published by others that do so (US Core's vital signs).
+   */
+  weakenedBinding?(elementId: string): void;
 }
 
 export class SnapshotError extends Error {
@@ -26,6 +31,7 @@ export function pathOfId(id: string): string {
     .join('.');
 }
 
+const FHIR_TYPE = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
 const cardinality = (max: string | undefined): number => (max === undefined || max === '*' ? Infinity : Number(max));
 const clone = <T>(value: T): T => structuredClone(value);
 type ElementRecord = Record<string, unknown>;
@@ -58,9 +64,33 @@ class SnapshotBuilder {
     if (colon >= 0) return this.addSlice(id.slice(0, dot + 1 + colon), segment.slice(colon + 1));
     const parent = this.ensure(id.slice(0, dot));
     this.unfold(parent);
-    const index = this.find(id);
-    if (index < 0) throw new SnapshotError(`No element ${id}: "${segment}" is not a child of ${id.slice(0, dot)}`);
-    return index;
+    // The parent's own id: the differential may name it differently (valueQuantity for value[x]:valueQuantity).
+    const parentId = this.elements[parent].id as string;
+    const index = this.find(`${parentId}.${segment}`);
+    if (index >= 0) return index;
+    const typed = this.typedChoice(parentId, segment);
+    if (typed < 0) throw new SnapshotError(`No element ${id}: "${segment}" is not a child of ${id.slice(0, dot)}`);
+    return typed;
+  }
+
+  /**
+   * "Observation.valueQuantity": a choice element named for one of its types (R4 profiling rules)
+   * is the type slice value[x]:valueQuantity, holding only that type.
+   */
+  private typedChoice(parentId: string, segment: string): number {
+    for (const element of this.elements) {
+      const id = element.id as string;
+      if (!id.startsWith(`${parentId}.`) || !id.endsWith('[x]') || id.slice(parentId.length + 1).includes('.')) continue;
+      const stem = id.slice(parentId.length + 1, -3);
+      const type = (element.type ?? []).find((t) => `${stem}${(t.code as string)[0].toUpperCase()}${(t.code as string).slice(1)}` === segment);
+      if (!type) continue;
+      const existing = this.find(`${id}:${segment}`);
+      if (existing >= 0) return existing;
+      const index = this.addSlice(id, segment);
+      if (this.elements[index].type?.length !== 1) this.elements[index].type = [clone(type)];
+      return index;
+    }
+    return -1;
   }
 
   private subtreeEnd(index: number): number {
@@ -112,11 +142,15 @@ class SnapshotBuilder {
     const slicedIndex = this.ensure(slicedId);
     const sliced = this.elements[slicedIndex];
     if (!sliced.slicing) {
-      if (!sliced.path?.endsWith('[x]')) {
+      if (sliced.path?.endsWith('[x]')) {
+        // A type slice on a choice element implies the standard type discriminator.
+        sliced.slicing = { discriminator: [{ type: 'type', path: '$this' }], ordered: false, rules: 'open' };
+      } else if (/\.(extension|modifierExtension)$/.test(sliced.path ?? '')) {
+        // Extensions are sliced by url (R4 profiling rules), whether or not the differential says so.
+        sliced.slicing = { discriminator: [{ type: 'value', path: 'url' }], ordered: false, rules: 'open' };
+      } else {
         throw new SnapshotError(`${slicedId}:${name} slices ${slicedId}, which has no slicing in the differential`);
       }
-      // A type slice on a choice element implies the standard type discriminator.
-      sliced.slicing = { discriminator: [{ type: 'type', path: '$this' }], ordered: false, rules: 'open' };
     }
     const end = this.subtreeEnd(slicedIndex);
     const { slicing: _slicing, ...rest } = clone(sliced);
@@ -153,7 +187,8 @@ class SnapshotBuilder {
           target.max = value as string;
           break;
         case 'type': {
-          const allowed = new Set((target.type ?? []).map((t) => t.code));
+          // System types (Extension.url) also go by the FHIR type their extension names.
+          const allowed = new Set((target.type ?? []).flatMap((t) => [t.code, ...(t.extension ?? []).filter((x) => x.url === FHIR_TYPE).map((x) => x.valueUrl)]));
           for (const t of diff.type ?? []) {
             if (!allowed.has(t.code)) throw new SnapshotError(`${where}: type ${t.code} is not allowed by the base`);
           }
@@ -162,7 +197,8 @@ class SnapshotBuilder {
         }
         case 'binding':
           if (target.binding?.strength === 'required' && diff.binding?.strength !== 'required') {
-            throw new SnapshotError(`${where}: a required binding cannot be weakened`);
+            if (!this.sources.weakenedBinding) throw new SnapshotError(`${where}: a required binding cannot be weakened`);
+            this.sources.weakenedBinding(where);
           }
           target.binding = clone(diff.binding);
           break;

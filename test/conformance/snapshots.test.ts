@@ -5,6 +5,8 @@ import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes'
 import { baseStructureDefinitions } from '../../src/conformance/base-structure-definitions';
 import { generateProfileFiles } from '../../src/conformance/generate';
 import { generateSnapshot, pathOfId, SnapshotError } from '../../src/conformance/snapshot';
+import { jsonFiles, readJsonFile } from '../../src/conformance/files';
+import { regenerateUsCoreSnapshots, US_CORE_DIR } from '../../src/conformance/us-core-import';
 
 const sources = { resolve: (url: string) => baseStructureDefinitions().get(url) };
 /** Differential elements as our sources write them: the generator derives path from id. */
@@ -98,6 +100,62 @@ describe('profile snapshots', () => {
     rejects('weakening a required binding', [{ id: 'MedicationStatement.status', binding: { strength: 'extensible', valueSet: 'http://x' } }], /cannot be weakened/);
     rejects('an element that does not exist', [{ id: 'MedicationStatement.dosage.nonsense', min: 1 }], /No element/);
     rejects('a slice without slicing on a non-choice element', [{ id: 'MedicationStatement.note:mine', sliceName: 'mine' }], /no slicing/);
+
+    it('reads a choice element named for one type (valueQuantity) as that type slice, and constrains its children', () => {
+      const sd = generateSnapshot(
+        profile('Observation', [
+          { id: 'Observation.valueQuantity', min: 0, max: '1' },
+          { id: 'Observation.valueQuantity.code', min: 1, fixedCode: 'mm[Hg]' },
+        ]),
+        sources,
+      );
+      const slice = sd.snapshot?.element?.find((e) => e.id === 'Observation.value[x]:valueQuantity');
+      assert.deepEqual(slice?.type, [{ code: 'Quantity' }]);
+      assert.equal(slice?.sliceName, 'valueQuantity');
+      const code = sd.snapshot?.element?.find((e) => e.id === 'Observation.value[x]:valueQuantity.code');
+      assert.equal(code?.min, 1);
+      assert.equal(code?.fixedCode, 'mm[Hg]');
+    });
+
+    it('slices extensions by url without the differential saying so', () => {
+      const sd = generateSnapshot(profile('Patient', [{ id: 'Patient.extension:race', sliceName: 'race', max: '1' }]), sources);
+      const extension = sd.snapshot?.element?.find((e) => e.id === 'Patient.extension');
+      assert.deepEqual(extension?.slicing?.discriminator, [{ type: 'value', path: 'url' }]);
+      assert.equal(sd.snapshot?.element?.find((e) => e.id === 'Patient.extension:race')?.max, '1');
+    });
+
+    it('accepts a weakened required binding only when the caller is told of it (profiles published by others)', () => {
+      const weakened: string[] = [];
+      const diff = [{ id: 'MedicationStatement.status', binding: { strength: 'extensible' as const, valueSet: 'http://x' } }];
+      const sd = generateSnapshot(profile('MedicationStatement', diff), { ...sources, weakenedBinding: (id) => void weakened.push(id) });
+      assert.deepEqual(weakened, ['MedicationStatement.status']);
+      assert.equal(sd.snapshot?.element?.find((e) => e.id === 'MedicationStatement.status')?.binding?.strength, 'extensible');
+    });
+  });
+
+  describe('US Core 6.1.0 (profiles/us-core)', () => {
+    const committed = jsonFiles(US_CORE_DIR)
+      .map((file) => readJsonFile<StructureDefinition>(file))
+      .filter((r) => r.resourceType === 'StructureDefinition');
+
+    it('each committed snapshot is what our generator makes of its differential (npm run us-core regenerates them)', () => {
+      const files = regenerateUsCoreSnapshots(committed);
+      assert.ok(files.length >= 55, `${files.length} US Core StructureDefinitions`);
+      for (const { file, content } of files) {
+        assert.ok(fs.readFileSync(file, 'utf8') === content, `${path.basename(file)} differs from a fresh snapshot: run npm run us-core`);
+      }
+    });
+
+    it('holds constraints only: no documentation text anywhere', () => {
+      const documentation = ['short', 'definition', 'comment', 'requirements', 'mapping', 'description', 'alias'];
+      for (const sd of committed) {
+        assert.ok(!('description' in sd) && !('text' in sd), sd.id);
+        for (const e of [...(sd.snapshot?.element ?? []), ...(sd.differential?.element ?? [])]) {
+          for (const key of documentation) assert.ok(!(key in e), `${sd.id} ${e.id} has ${key}`);
+          assert.ok(!e.binding || !('description' in e.binding), `${sd.id} ${e.id} binding description`);
+        }
+      }
+    });
   });
 
   it('pathOfId drops slice names', () => {

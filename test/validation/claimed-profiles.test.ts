@@ -3,7 +3,8 @@ import type { Observation, OperationOutcome } from '@medplum/fhirtypes';
 import { testConfig } from '../../src/config';
 import { FHIR_JSON, startTestServer, type TestServer } from '../helpers/test-server';
 
-const US_CORE_PATIENT = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient';
+/** A profile this server does not ship (the International Patient Summary's Patient). */
+const IPS_PATIENT = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Patient-uv-ips';
 
 function heartRate(fields: Partial<Observation> = {}): Observation {
   return {
@@ -31,8 +32,8 @@ describe('Profiles that real data claims', () => {
     return (prefer ? req.set('Prefer', prefer) : req).send(JSON.stringify(resource));
   };
 
-  it('an unknown profile (US Core Patient from an EHR) is a warning by default: stored, and the warning shown with Prefer: return=OperationOutcome', async () => {
-    const res = await post({ resourceType: 'Patient', meta: { profile: [US_CORE_PATIENT] }, name: [{ family: 'Doe' }] }, 'return=OperationOutcome');
+  it('an unknown profile (an IPS Patient from abroad) is a warning by default: stored, and the warning shown with Prefer: return=OperationOutcome', async () => {
+    const res = await post({ resourceType: 'Patient', meta: { profile: [IPS_PATIENT] }, name: [{ family: 'Doe' }] }, 'return=OperationOutcome');
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const warning = (res.body as OperationOutcome).issue.find((i) => i.severity === 'warning');
     assert.equal(warning?.expression?.[0], 'Patient.meta.profile[0]');
@@ -67,7 +68,7 @@ describe('Profiles that real data claims', () => {
     after(async () => strict.close());
 
     it('an unknown profile is refused: 422 at its position', async () => {
-      const res = await strict.api().post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', meta: { profile: [US_CORE_PATIENT] } });
+      const res = await strict.api().post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', meta: { profile: [IPS_PATIENT] } });
       assert.equal(res.status, 422);
       assert.equal((res.body as OperationOutcome).issue[0].expression?.[0], 'Patient.meta.profile[0]');
     });
