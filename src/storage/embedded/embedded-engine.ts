@@ -9,7 +9,8 @@
  * but a committed transaction's changes are visible at once (in each collection's overlay) and made durable together with
  * those of every other transaction that committed in the same turn of the event loop, in one SQLite
  * transaction (large groups on a writer thread, see flush()). Each caller is answered only after that
- * SQLite commit. Meanwhile a plain read may see a change that is not yet durable.
+ * SQLite commit. The overlay serves only later transactions (their compare-and-set); a read outside a
+ * transaction sees durable data only (stored-collection.ts).
  *
  * If a commit fails (disk full, I/O error), every change not yet durable is taken back out of
  * memory, newest first, every caller waiting gets the error, and the engine refuses all later
@@ -31,6 +32,11 @@ export interface EmbeddedEngineOptions {
   diskCollections?: Record<string, DiskCollectionLayout>;
   /** Bound of the cache of parsed documents, in MB of estimated heap. */
   cacheMb?: number;
+  /**
+   * Test seam, never set in production: each group of commits waits for this before it is written
+   * to SQLite, so a test can look at what readers see while a commit is not yet durable.
+   */
+  beforeDurable?: () => Promise<void>;
 }
 
 export const DEFAULT_CACHE_MB = 256;
@@ -67,8 +73,10 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
   private readonly inflight: PendingCommit[][] = [];
   private flushScheduled = false;
   private failure?: StorageWriteError;
+  private readonly beforeDurable?: () => Promise<void>;
 
   constructor(options: EmbeddedEngineOptions) {
+    this.beforeDurable = options.beforeDurable;
     const synchronous = options.synchronous ?? 'NORMAL';
     this.sqlite = new SqliteFile(options.dataDir, synchronous);
     this.diskLayouts = options.diskCollections ?? {};
@@ -179,7 +187,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
     this.group = [];
     if (group.length === 0) return;
     const writes = group.flatMap((c) => c.writes);
-    if (this.inflight.length === 0 && writes.length < WRITER_THREAD_FROM) {
+    if (this.inflight.length === 0 && writes.length < WRITER_THREAD_FROM && !this.beforeDurable) {
       try {
         this.sqlite.commit(writes);
       } catch (error) {
@@ -191,7 +199,10 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
       return;
     }
     this.inflight.push(group);
-    this.lastWrite = this.writer.write(writes).then(
+    const { beforeDurable } = this;
+    // A held group waits for the one before it too, so groups still reach the writer in order.
+    const written = beforeDurable ? Promise.all([this.lastWrite, beforeDurable()]).then(() => this.writer.write(writes)) : this.writer.write(writes);
+    this.lastWrite = written.then(
       () => {
         this.inflight.shift();
         this.durable(group);

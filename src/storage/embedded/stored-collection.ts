@@ -5,9 +5,13 @@
  * (key-indexes.ts), streams them in _id order, and tests each against the whole filter with the same
  * matcher as before (fast-filter.ts, else mingo), so results are those MongoDB gives for the filter.
  *
- * Reads see, newest first: the session's staged writes, then the overlay, then SQLite. Everything is
- * synchronous within one find, and the overlay only shrinks on the main thread, so a group the writer
- * thread commits in the middle of a find is still read from the overlay: a find never sees half of it.
+ * A transaction's reads see, newest first: its staged writes, then the overlay, then SQLite, so its
+ * compare-and-set checks hold against every committed change. A read outside any transaction sees
+ * only what is durable (the cache and SQLite), never the overlay: a reader must not act on data that
+ * a crash before the group's SQLite commit would take back (issue 12 item 5). The writer's own
+ * response already waits for durability, so a client still reads its own acknowledged writes.
+ * Everything is synchronous within one find, so a group the writer thread commits in the middle of a
+ * find is either read from SQLite or not at all: better-sqlite3 reads each statement at one snapshot.
  */
 import type {
   DeleteResult,
@@ -132,9 +136,11 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
   }
 
   private current(id: string, session: EmbeddedSession | undefined): T | undefined {
-    const pending = session?.pendingFor(this.name);
-    if (pending?.has(id)) return (pending.get(id) as T | null) ?? undefined;
-    if (this.overlay.has(id)) return this.overlay.get(id) ?? undefined;
+    if (session) {
+      const pending = session.pendingFor(this.name);
+      if (pending?.has(id)) return (pending.get(id) as T | null) ?? undefined;
+      if (this.overlay.has(id)) return this.overlay.get(id) ?? undefined;
+    }
     return this.durable(id);
   }
 
@@ -159,8 +165,7 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
   async explain(filter: Filter): Promise<FindExplanation> {
     if (this.findByKey(filter, {}, undefined)) return { docsExamined: this.current(filter._id as string, undefined) ? 1 : 0 };
     let docsExamined = 0;
-    for (const _doc of this.memoryCandidates(filter, undefined)) docsExamined++;
-    for (const _doc of this.storedCandidates(filter, 1, (id) => this.overlay.has(id))) docsExamined++;
+    for (const _doc of this.storedCandidates(filter, 1, () => false)) docsExamined++;
     return { docsExamined };
   }
 
@@ -176,7 +181,8 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
     const wanted = byId && limit !== undefined ? skip + limit : Infinity;
 
     const pending = session?.pendingFor(this.name);
-    const shadowed = (id: string) => this.overlay.has(id) || (pending?.has(id) ?? false);
+    // Outside a transaction nothing shadows SQLite: the overlay is not durable yet (see the top).
+    const shadowed = session ? (id: string) => this.overlay.has(id) || (pending?.has(id) ?? false) : () => false;
     const inMemory: T[] = [];
     for (const doc of this.memoryCandidates(filter, session)) if (predicate(doc as unknown as Record<string, unknown>)) inMemory.push(doc);
     const matches: T[] = [];
@@ -214,11 +220,12 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
     return [doc];
   }
 
-  /** The overlay's documents and the session's staged ones (narrowed by the staged indexes). */
+  /** For a transaction: the overlay's documents and its staged ones (narrowed by the staged indexes). */
   private *memoryCandidates(filter: Filter, session: EmbeddedSession | undefined): Generator<T> {
-    const pending = session?.pendingFor(this.name);
+    if (!session) return;
+    const pending = session.pendingFor(this.name);
     for (const [id, doc] of this.overlay) if (doc && !pending?.has(id)) yield doc;
-    if (!pending || !session) return;
+    if (!pending) return;
     const ids = narrowed(filter, this.indexedStaged(session));
     if (ids) {
       for (const id of ids) {

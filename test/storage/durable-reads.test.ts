@@ -1,0 +1,128 @@
+/**
+ * Issue 12 item 5: a reader never acts on data that a crash could still take back. The embedded
+ * engine makes a committed transaction's changes durable a moment later, together with others (group
+ * commit); until then only later transactions may see them (so their compare-and-set holds), never a
+ * plain read. The engine's test seam holds each group before its SQLite commit, which is when a
+ * kill -9 would lose it.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EmbeddedEngine } from '../../src/storage/embedded/embedded-engine';
+import type { Document } from '../../src/storage/port';
+
+interface Row extends Document {
+  vid: number;
+  name: string;
+}
+
+/** Holds every group of commits before it becomes durable, until released. */
+class DurabilityGate {
+  private waiting: Array<() => void> = [];
+  held = 0;
+  readonly hold = () =>
+    new Promise<void>((resolve) => {
+      this.held++;
+      this.waiting.push(resolve);
+    });
+  release(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+/** Turns of the event loop until the gate holds a group: the transaction has committed, not yet durably. */
+async function committedNotDurable(gate: DurabilityGate, groups: number): Promise<void> {
+  while (gate.held < groups) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('Embedded engine: reads outside a transaction see only durable data', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let engine: EmbeddedEngine;
+  let gate: DurabilityGate;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-durable-reads-'));
+    gate = new DurabilityGate();
+    engine = new EmbeddedEngine({ dataDir: dir, beforeDurable: gate.hold, diskCollections: { history: { columns: ['type', 'rid', 'ts'] } } });
+  });
+  afterEach(async () => {
+    gate.release();
+    await engine.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('does not serve a created document, by id, by query or by count, until its commit is durable', async () => {
+    const things = engine.collection<Row>('Things');
+    await things.createIndex({ name: 1 });
+    const written = engine.withTransaction((session) => things.insertOne({ _id: 'a', vid: 1, name: 'Anna' }, { session }));
+    await committedNotDurable(gate, 1);
+
+    assert.equal(await things.findOne({ _id: 'a' }), null);
+    assert.equal(await things.findOne({ _id: 'a', vid: 1 }), null);
+    assert.deepEqual(await things.find({ name: 'Anna' }), []);
+    assert.deepEqual(await things.find({}), []);
+    assert.equal(await things.countDocuments({}), 0);
+    assert.equal((await things.explain({ name: 'Anna' })).docsExamined, 0);
+
+    gate.release();
+    await written;
+    assert.equal((await things.findOne({ _id: 'a' }))?.name, 'Anna');
+    assert.deepEqual((await things.find({ name: 'Anna' })).map((d) => d._id), ['a']);
+  });
+
+  it('keeps serving the durable version while an update or a deletion is not yet durable', async () => {
+    const things = engine.collection<Row>('Things');
+    const stored = engine.withTransaction(async (session) => {
+      await things.insertOne({ _id: 'u', vid: 1, name: 'Before' }, { session });
+      await things.insertOne({ _id: 'd', vid: 1, name: 'Doomed' }, { session });
+    });
+    // This group goes through the gate too: let it through.
+    await committedNotDurable(gate, 1);
+    gate.release();
+    await stored;
+
+    const written = engine.withTransaction(async (session) => {
+      await things.replaceOne({ _id: 'u', vid: 1 }, { _id: 'u', vid: 2, name: 'After' }, { session });
+      await things.deleteOne({ _id: 'd' }, { session });
+    });
+    await committedNotDurable(gate, 2);
+
+    assert.deepEqual(await things.findOne({ _id: 'u' }), { _id: 'u', vid: 1, name: 'Before' });
+    assert.deepEqual((await things.find({ name: 'After' })).map((d) => d._id), []);
+    assert.deepEqual((await things.find({}, { sort: { _id: 1 } })).map((d) => `${d._id}${d.vid}`), ['d1', 'u1']);
+    assert.equal((await things.findOne({ _id: 'd' }))?.name, 'Doomed');
+
+    gate.release();
+    await written;
+    assert.deepEqual((await things.find({}, { sort: { _id: 1 } })).map((d) => `${d._id}${d.vid}`), ['u2']);
+  });
+
+  it('lets a later transaction see the committed state, so its compare-and-set holds', async () => {
+    const things = engine.collection<Row>('Things');
+    const first = engine.withTransaction((session) => things.insertOne({ _id: 'c', vid: 1, name: 'One' }, { session }));
+    await committedNotDurable(gate, 1);
+    const second = engine.withTransaction(async (session) => {
+      const current = await things.findOne({ _id: 'c' }, { session });
+      assert.equal(current?.vid, 1, 'a transaction builds on every committed change');
+      return (await things.replaceOne({ _id: 'c', vid: 1 }, { _id: 'c', vid: 2, name: 'Two' }, { session })).matchedCount;
+    });
+    await Promise.race([committedNotDurable(gate, 2), second]);
+    assert.equal(await things.findOne({ _id: 'c' }), null, 'neither version is durable yet');
+    gate.release();
+    await first;
+    assert.equal(await second, 1);
+    assert.equal((await things.findOne({ _id: 'c' }))?.vid, 2);
+  });
+
+  it('does not list a history version until it is durable', async () => {
+    const history = engine.collection<Row & { ts: number }>('history');
+    const written = engine.withTransaction((session) => history.insertOne({ _id: 'Thing/a/1', vid: 1, name: 'Anna', ts: 5 }, { session }));
+    await committedNotDurable(gate, 1);
+    assert.deepEqual(await history.find({ ts: { $gte: 0 } }), []);
+    gate.release();
+    await written;
+    assert.deepEqual((await history.find({ ts: { $gte: 0 } })).map((d) => d._id), ['Thing/a/1']);
+  });
+});
