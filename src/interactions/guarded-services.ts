@@ -7,7 +7,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { resourceTypes } from '../fhir/definitions';
 import { FhirError, issue, notFound } from '../fhir/outcome';
-import type { DeleteResult, HistoryQuery, WriteOptions, WriteResult } from '../repository/repository';
+import type { DeleteResult, HistoryPage, HistoryQuery, WriteOptions, WriteResult } from '../repository/repository';
 import type { SearchAccess } from '../search/service';
 import type { HistoryDocument, ResourceDocument } from '../storage/collections';
 import type { Filter, StorageSession } from '../storage/port';
@@ -144,16 +144,18 @@ class GuardedRepository implements RepositoryPort {
    * versions are restricted to the resources the caller may see now, and every version's content is
    * checked too, so an earlier version about another patient is not shown.
    */
-  async historyPage(query: HistoryQuery): Promise<{ versions: HistoryDocument[]; total: number }> {
+  async historyPage(query: HistoryQuery): Promise<HistoryPage> {
     const where = query.id ? undefined : await this.historyRestriction(query.type);
     if (query.id) this.access.requireScope(this.security, query.type as string, 'r');
-    if (where === 'nothing') return { versions: [], total: 0 };
+    // Nothing this client may see, now or later: any instant will do as where to resume.
+    if (where === 'nothing') return { versions: [], horizon: query.until ?? Date.now() };
     const page = await this.inner.historyPage({ ...query, where });
     const permission: ScopePermission = query.id ? 'r' : 's';
     const allowed = await Promise.all(page.versions.map((v) => (v.resource ? this.may(v.resource, permission) : true)));
     const versions = page.versions.filter((_, i) => allowed[i]);
     this.holder.audit?.read(versions.map((v) => v.resource).filter((r): r is Resource => r !== undefined));
-    return { versions, total: page.total };
+    // The cursor stays the repository's: versions left out here must not end the paging early.
+    return { ...page, versions };
   }
 
   private async historyRestriction(type: string | undefined): Promise<Filter | undefined | 'nothing'> {

@@ -78,12 +78,32 @@ export interface HistoryQuery {
   id?: string;
   /** Only versions written at or after this instant (epoch ms). */
   since?: number;
-  /** Only versions written at or before this instant (epoch ms); pins paging to a snapshot. */
+  /** Only versions written before this instant (epoch ms): the horizon of the first page, so later pages keep to it. */
   until?: number;
-  offset: number;
+  /** Keyset cursor: only versions after this one in newest-first order (the `next` of the page before). */
+  after?: HistoryCursor;
   count: number;
   /** A further condition on the history documents (the access policy's restriction). */
   where?: Filter;
+}
+
+/** A position in newest-first history order: (ts, _id) descending. */
+export interface HistoryCursor {
+  ts: number;
+  id: string;
+}
+
+export interface HistoryPage {
+  versions: HistoryDocument[];
+  /**
+   * Every version written before this instant (epoch ms) that will ever exist is in this answer or in
+   * the pages after it; versions from this instant on are not: a poller resumes with `_since=` it.
+   */
+  horizon: number;
+  /** Where the next page starts, when there is one. */
+  next?: HistoryCursor;
+  /** Instance history only: how many versions (cheap there; FHIR makes total optional for history). */
+  total?: number;
 }
 
 const MAX_CAS_RETRIES = 20;
@@ -111,7 +131,6 @@ export class ResourceRepository {
   constructor(
     readonly engine: StorageEngine,
     private readonly indexer: SearchIndexer = NO_INDEX,
-    private readonly now: () => number = Date.now,
   ) {
     this.history = engine.collection<HistoryDocument>(HISTORY_COLLECTION);
   }
@@ -180,7 +199,7 @@ export class ResourceRepository {
     const id = options.id ?? newResourceId();
     for (const rule of this.rules) rule.check?.(resource, undefined);
     return this.inSession(options.session, async (session) => {
-      const stored = this.stamp(resource, id, 1, this.now());
+      const stored = this.stamp(resource, id, 1, await this.engine.historyClock.stamp(session, 0));
       await this.writeNew(stored, 1, options.method ?? 'POST', session);
       await this.runAfter(stored, undefined, session);
       await options.recorded?.({ type: stored.resourceType, id, vid: 1, method: options.method ?? 'POST', resource: stored }, session);
@@ -201,7 +220,7 @@ export class ResourceRepository {
           const previous = current && !current.deleted ? current.resource : undefined;
           for (const rule of this.rules) rule.check?.(resource, previous);
           const vid = (current?.vid ?? 0) + 1;
-          const stored = this.stamp(resource, resource.id, vid, this.nextTimestamp(current));
+          const stored = this.stamp(resource, resource.id, vid, await this.nextTimestamp(current, session));
           if (!current) {
             await this.writeNew(stored, vid, options.method ?? 'PUT', session);
           } else {
@@ -228,7 +247,7 @@ export class ResourceRepository {
       }
       if (!current || current.deleted) return { deleted: false };
       const vid = current.vid + 1;
-      const ts = this.nextTimestamp(current);
+      const ts = await this.nextTimestamp(current, session);
       const collection = await this.collection(type);
       const tombstone: ResourceDocument = { _id: id, vid, ts, deleted: true };
       const result = await collection.replaceOne({ _id: id, vid: current.vid }, tombstone, { session });
@@ -239,21 +258,32 @@ export class ResourceRepository {
     });
   }
 
-  async historyPage(query: HistoryQuery): Promise<{ versions: HistoryDocument[]; total: number }> {
-    const filter: Filter = {};
-    if (query.type) filter.type = query.type;
-    if (query.id) filter.rid = query.id;
-    const ts: Record<string, number> = {};
-    if (query.since !== undefined) ts.$gte = query.since;
-    if (query.until !== undefined) ts.$lte = query.until;
-    if (Object.keys(ts).length) filter.ts = ts;
-    if (query.where) Object.assign(filter, { $and: [query.where] });
-    const sort: SortSpec = query.id ? { vid: -1 } : { ts: -1, _id: -1 };
-    const [versions, total] = await Promise.all([
-      this.history.find(filter, { sort, skip: query.offset, limit: query.count }),
-      this.history.countDocuments(filter),
-    ]);
-    return { versions, total };
+  /**
+   * One page of history, newest first, below the history clock's horizon (so a version committed later
+   * can never appear below a horizon already answered) and after the cursor: a keyset page on
+   * (ts, _id), which the history indexes serve without skipping or counting what came before.
+   */
+  async historyPage(query: HistoryQuery): Promise<HistoryPage> {
+    const selection: Filter = {};
+    if (query.type) selection.type = query.type;
+    if (query.id) selection.rid = query.id;
+    const sort: SortSpec = { ts: -1, _id: -1 };
+    return this.engine.historyClock.atHorizon(async (clockHorizon, session) => {
+      const horizon = Math.min(clockHorizon, query.until ?? Infinity);
+      const window: Filter = { ...selection, ts: { $lt: horizon, ...(query.since !== undefined ? { $gte: query.since } : {}) } };
+      const conditions: Filter[] = [window];
+      if (query.where) conditions.push(query.where);
+      const { after } = query;
+      if (after) conditions.push({ $or: [{ ts: { $lt: after.ts } }, { ts: after.ts, _id: { $lt: after.id } }] });
+      const filter = conditions.length === 1 ? window : { $and: conditions };
+      // One more than the page holds tells whether there is a next page, without counting.
+      const found = await this.history.find(filter, { sort, limit: query.count + 1, session });
+      const versions = found.slice(0, query.count);
+      const last = versions[versions.length - 1];
+      const next = found.length > query.count && last ? { ts: last.ts, id: last._id } : undefined;
+      const total = query.id ? await this.history.countDocuments(query.where ? { $and: [window, query.where] } : window, { session }) : undefined;
+      return { versions, horizon, next, total };
+    });
   }
 
   private async runAfter(stored: Resource, previous: Resource | undefined, session: StorageSession): Promise<void> {
@@ -305,10 +335,12 @@ export class ResourceRepository {
     return { resourceType: resource.resourceType, id, meta, ...withoutServerFields(resource) } as Resource;
   }
 
-  /** Timestamps of one resource's versions strictly increase, even within one millisecond. */
-  private nextTimestamp(current: ResourceDocument | null): number {
-    const now = this.now();
-    return current && current.ts >= now ? current.ts + 1 : now;
+  /**
+   * The history clock's timestamp (commit order, see HistoryClock in the storage port); a resource's
+   * versions strictly increase, even within one millisecond.
+   */
+  private nextTimestamp(current: ResourceDocument | null, session: StorageSession): Promise<number> {
+    return this.engine.historyClock.stamp(session, current ? current.ts + 1 : 0);
   }
 }
 

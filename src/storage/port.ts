@@ -73,7 +73,29 @@ export interface DocumentCollection<T extends Document> {
   explain(filter: Filter): Promise<FindExplanation>;
 }
 
+/**
+ * Timestamps of history, in commit order (issue 12 item 4). A client polling `_history?_since=` resumes
+ * from the horizon of its previous answer; that misses nothing and repeats nothing only if no version
+ * can become visible later with a timestamp below a horizon already given. The clock guarantees it:
+ * - a transaction's stamps are never below those of any transaction that committed before it, nor
+ *   below any horizon already given, so timestamps follow commit order;
+ * - `atHorizon` picks a horizon H and then runs the read: every version with a timestamp below H that
+ *   will ever be visible is visible to that read, and every later stamp is at least H.
+ * A history answer then lists versions with timestamps below H only, and says H (Bundle.meta.lastUpdated).
+ */
+export interface HistoryClock {
+  /**
+   * The timestamp (epoch ms) of a version written in `session`, at least `atLeast`. All the versions of
+   * one transaction share one timestamp unless `atLeast` forces a later one.
+   */
+  stamp(session: StorageSession, atLeast: number): Promise<number>;
+  /** Runs `read` at a horizon (see above); the read passes `session` (if any) to its finds. */
+  atHorizon<R>(read: (horizon: number, session: StorageSession | undefined) => Promise<R>): Promise<R>;
+}
+
 export interface StorageEngine {
+  /** Timestamps for new versions, in commit order. */
+  readonly historyClock: HistoryClock;
   /** "embedded" or "mongodb": logged at start and reported in the CapabilityStatement. */
   readonly kind: string;
   /**

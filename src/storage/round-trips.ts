@@ -76,6 +76,16 @@ export function withSimulatedRoundTrips(engine: StorageEngine): StorageEngine {
   return {
     kind: engine.kind,
     rangeIndexes: engine.rangeIndexes,
+    historyClock: {
+      async stamp(session: StorageSession, atLeast: number): Promise<number> {
+        await roundTrip();
+        return engine.historyClock.stamp(session, atLeast);
+      },
+      async atHorizon<R>(read: (horizon: number, session: StorageSession | undefined) => Promise<R>): Promise<R> {
+        await roundTrip();
+        return engine.historyClock.atHorizon(read);
+      },
+    },
     collection: <T extends Document>(name: string) => new RoundTripCollection<T>(engine.collection<T>(name)),
     async withTransaction<R>(work: (session: StorageSession) => Promise<R>): Promise<R> {
       await roundTrip();

@@ -14,7 +14,8 @@ describe('Transaction Bundles', () => {
   afterEach(async () => t.close());
 
   const post = (body: string, headers: Record<string, string> = {}) => t.api().post('/fhir').set('Content-Type', FHIR_JSON).set(headers).send(body);
-  const count = async (type: string) => (await t.api().get(`/fhir/${type}/_history?_count=0`)).body.total as number;
+  // Versions stored, from type history (which gives no total: counting would cost as much as reading).
+  const count = async (type: string) => ((await t.api().get(`/fhir/${type}/_history?_count=1000`)).body.entry ?? []).length as number;
 
   it('persists nothing when the 7th entry fails, and names that entry', async () => {
     const existing = await createResource(t, practitioner('Existing'));
@@ -164,7 +165,7 @@ describe('Batch Bundles', () => {
     assert.equal(bundle.type, 'batch-response');
     assert.deepEqual(bundle.entry?.map((e) => e.response?.status.slice(0, 3)), ['201', '404', '400', '201']);
     assert.equal(bundle.entry?.[1].response?.outcome?.resourceType, 'OperationOutcome');
-    const history = await t.api().get('/fhir/Practitioner/_history?_count=0');
-    assert.equal(history.body.total, 2);
+    const history = await t.api().get('/fhir/Practitioner/_history?_count=1000');
+    assert.equal(history.body.entry.length, 2);
   });
 });

@@ -39,7 +39,7 @@ describe('History', () => {
       while (url) {
         const res = await isolated.api().get(url);
         const bundle = res.body as Bundle;
-        assert.equal(bundle.total, 7);
+        assert.equal(bundle.total, undefined, 'type history gives no total: counting costs as much as reading');
         seen.push(...(bundle.entry ?? []).map((e) => e.resource?.id as string));
         // A write between pages must not shift the pages already planned.
         if (pages === 0) await createResource(isolated, { ...pharmacist, name: [{ family: 'Late' }] });
@@ -58,17 +58,17 @@ describe('History', () => {
     const isolated = await startTestServer();
     try {
       // The server seeds its conformance resources (profiles, ValueSets...) at start.
-      const seeded = (await isolated.api().get('/fhir/_history?_count=0')).body.total as number;
+      const seeded = (await isolated.api().get('/fhir/_history?_count=1000')).body.entry.length as number;
       await createResource(isolated, pharmacist);
       await new Promise((r) => setTimeout(r, 20));
       const since = new Date().toISOString();
       await new Promise((r) => setTimeout(r, 5));
       await createResource(isolated, { resourceType: 'Patient', name: [{ family: 'After' }] });
       const system = await isolated.api().get(`/fhir/_history?_since=${encodeURIComponent(since)}`);
-      assert.equal(system.body.total, 1);
+      assert.equal(system.body.entry.length, 1);
       assert.equal(system.body.entry[0].resource.resourceType, 'Patient');
-      const all = await isolated.api().get('/fhir/_history');
-      assert.equal(all.body.total, seeded + 2);
+      const all = await isolated.api().get('/fhir/_history?_count=1000');
+      assert.equal(all.body.entry.length, seeded + 2);
     } finally {
       await isolated.close();
     }

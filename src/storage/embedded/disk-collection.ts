@@ -146,9 +146,20 @@ export class DiskCollection<T extends Document> implements DocumentCollection<T>
   private where(filter: Filter): SqlWhere {
     const where: SqlWhere = { clauses: [], params: [], complete: true };
     for (const [key, condition] of conjuncts(filter)) {
+      if (key === '$or' && this.addAlternatives(where, condition)) continue;
       if (!this.columns.has(key) || !this.addCondition(where, key, condition)) where.complete = false;
     }
     return where;
+  }
+
+  /** An $or whose branches SQL decides entirely (a history page's keyset cursor), as one SQL condition. */
+  private addAlternatives(where: SqlWhere, branches: unknown): boolean {
+    if (!Array.isArray(branches) || branches.length === 0) return false;
+    const parts = branches.map((branch) => (branch && typeof branch === 'object' ? this.where(branch as Filter) : undefined));
+    if (parts.some((part) => !part?.complete || part.clauses.length === 0)) return false;
+    where.clauses.push(`(${parts.map((part) => `(${part?.clauses.join(' AND ')})`).join(' OR ')})`);
+    for (const part of parts) where.params.push(...(part?.params ?? []));
+    return true;
   }
 
   private addCondition(where: SqlWhere, column: string, condition: unknown): boolean {

@@ -19,6 +19,7 @@
  */
 import type { Document, DocumentCollection, IndexSpec, StorageEngine, StorageSession } from '../port';
 import { DiskCollection } from './disk-collection';
+import { EmbeddedHistoryClock } from './history-clock';
 import { cacheKey, DocumentCache } from './document-cache';
 import { EmbeddedSession, type SessionRunner, WriteLock } from './session';
 import { type DiskCollectionLayout, type PendingWrite, SqliteFile } from './sqlite-file';
@@ -46,6 +47,7 @@ const WRITER_THREAD_FROM = 64;
 
 /** One transaction's changes waiting for the group's SQLite commit. */
 interface PendingCommit {
+  session: EmbeddedSession;
   writes: PendingWrite[];
   /** Puts back what the overlays held before, to take the changes back if the SQLite commit fails. */
   undo: Array<() => void>;
@@ -57,6 +59,7 @@ interface PendingCommit {
 
 export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredCollectionHost {
   readonly kind = 'embedded';
+  readonly historyClock = new EmbeddedHistoryClock();
   /** Schema, every read, index builds, and small groups' writes. */
   private readonly sqlite: SqliteFile;
   private readonly writer: SqliteWriter;
@@ -120,6 +123,9 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
         const value = await work(session);
         durable = this.commit(session);
         return value;
+      } catch (error) {
+        this.historyClock.settled(session);
+        throw error;
       } finally {
         session.close();
       }
@@ -153,8 +159,10 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
         if (keyed) stored.push({ collection: keyed, id, doc, jsonLength: json.length });
       }
     }
-    if (writes.length === 0) return Promise.resolve();
-    if (this.failure) return Promise.reject(this.failure);
+    if (writes.length === 0 || this.failure) {
+      this.historyClock.settled(session);
+      return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+    }
     const undo: PendingCommit['undo'] = [];
     for (const { collection, id, doc } of stored) {
       const { overlay } = collection;
@@ -167,7 +175,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
       overlay.set(id, doc);
     }
     return new Promise<void>((resolve, reject) => {
-      this.group.push({ writes, undo, stored, resolve, reject });
+      this.group.push({ session, writes, undo, stored, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -224,7 +232,10 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
         else if (!doc) this.cache.delete(key);
       }
     }
-    for (const c of group) c.resolve();
+    for (const c of group) {
+      this.historyClock.settled(c.session);
+      c.resolve();
+    }
   }
 
   /** Takes every change that is not durable back out of the overlays, newest first, and fails its callers. */
@@ -239,7 +250,12 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
         for (let u = undo.length - 1; u >= 0; u--) undo[u]();
       }
     }
-    for (const group of undone) for (const c of group) c.reject(this.failure);
+    for (const group of undone) {
+      for (const c of group) {
+        this.historyClock.settled(c.session);
+        c.reject(this.failure);
+      }
+    }
   }
 
   async close(): Promise<void> {

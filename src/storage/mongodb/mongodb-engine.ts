@@ -3,7 +3,7 @@
  * through untouched; transactions are the driver's multi-document transactions, which need a
  * replica set (docker-compose runs a one-node one).
  */
-import { type ClientSession, type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
+import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
 import type {
   DeleteResult,
   Document,
@@ -20,23 +20,14 @@ import type {
   WriteOptions,
 } from '../port';
 import { DuplicateKeyError, StorageUnavailableError } from '../port';
+import { MongoHistoryClock } from './history-clock';
+import { driverSession, MongoSession } from './session';
 
 export interface MongoEngineOptions {
   /** Longest any query may run on the server (maxTimeMS); past it the request gets 503. */
   maxTimeMs: number;
 }
 
-class MongoSession implements StorageSession {
-  readonly engine = 'mongodb';
-  constructor(readonly clientSession: ClientSession) {}
-}
-
-function driverSession(session: StorageSession | undefined): ClientSession | undefined {
-  if (session === undefined) return undefined;
-  // A session of another engine would silently run the call outside any transaction.
-  if (!(session instanceof MongoSession)) throw new Error(`A ${session.engine} storage session was passed to the MongoDB engine`);
-  return session.clientSession;
-}
 
 const DUPLICATE_KEY = 11000;
 const MAX_TIME_MS_EXPIRED = 50;
@@ -134,12 +125,15 @@ class MongoCollection<T extends Document> implements DocumentCollection<T> {
 export class MongoEngine implements StorageEngine {
   readonly kind = 'mongodb';
   readonly rangeIndexes = true;
+  readonly historyClock: MongoHistoryClock;
 
   private constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
     private readonly options: MongoEngineOptions,
-  ) {}
+  ) {
+    this.historyClock = new MongoHistoryClock(client, db.databaseName, options.maxTimeMs);
+  }
 
   static async connect(uri: string, database: string, options: MongoEngineOptions = { maxTimeMs: 30_000 }): Promise<MongoEngine> {
     const client = new MongoClient(uri, {
@@ -154,11 +148,13 @@ export class MongoEngine implements StorageEngine {
     await client.connect();
     try {
       await requireTransactions(client);
+      const engine = new MongoEngine(client, client.db(database), options);
+      await engine.historyClock.prepare();
+      return engine;
     } catch (error) {
       await client.close();
       throw error;
     }
-    return new MongoEngine(client, client.db(database), options);
   }
 
   collection<T extends Document>(name: string): DocumentCollection<T> {
