@@ -41,6 +41,13 @@ export interface ServerConfig {
     defaultCount: number;
     maxCount: number;
   };
+  /** The background re-index after a SearchParameter is defined at run time. */
+  searchReindex: {
+    /** Resources per transaction (SEARCH_REINDEX_BATCH). */
+    batch: number;
+    /** Pause between batches, leaving the CPU and the write lock to requests (SEARCH_REINDEX_PAUSE_MS). */
+    pauseMs: number;
+  };
   /** Most resources a conditional delete may remove in one request. */
   maxConditionalDeletes: number;
   /** Most entries accepted in one batch or transaction Bundle. */
@@ -182,6 +189,10 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     search: {
       defaultCount: integer(env, 'SEARCH_DEFAULT_COUNT', 20, 1),
       maxCount: integer(env, 'SEARCH_MAX_COUNT', 1000, 1),
+    },
+    searchReindex: {
+      batch: integer(env, 'SEARCH_REINDEX_BATCH', 200, 1),
+      pauseMs: integer(env, 'SEARCH_REINDEX_PAUSE_MS', 0),
     },
     maxConditionalDeletes: integer(env, 'MAX_CONDITIONAL_DELETES', 100, 1),
     maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10000, 1),

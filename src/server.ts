@@ -31,7 +31,9 @@ import { prescriberResponseRule } from './mtm/interventions/response-rule';
 import { loadConformanceResources, mtmProfileTypes, mtmSearchParameters } from './conformance';
 import { seedConformanceResources } from './seed-conformance';
 import { ResourceRepository } from './repository/repository';
-import { createSearchIndex, createSearchService, reindexStale } from './search';
+import { createSearchIndex, createSearchService, reindexStale, RuntimeSearchParameters } from './search';
+import { CommitHooks } from './storage/commit-hooks';
+import { reindexStatusOperation } from './interactions/operations/reindex-status';
 import { openStorageEngine } from './storage/open-engine';
 import { answerClientError } from './http/client-errors';
 
@@ -70,10 +72,15 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     throw error;
   });
   const engine = instrumentEngine(opened, metrics, (error) => logger.error('A storage transaction failed', error, { event: 'storage-error' }));
+  const commitHooks = new CommitHooks(engine, (error) => logger.error('Work after a commit failed', error, { event: 'after-commit-error' }));
   const searchIndex = createSearchIndex(mtmSearchParameters());
   const repository = new ResourceRepository(engine, searchIndex.indexer);
   await repository.init(resourceTypes());
   await prepareConditionLocks(engine);
+  // SearchParameters clients made active are applied before the start-up re-index, so it includes them.
+  const runtimeParameters = new RuntimeSearchParameters(repository, searchIndex.registry, searchIndex.indexer, commitHooks, config.searchReindex, logger);
+  const applied = await runtimeParameters.load();
+  if (applied) logger.info(`Applied ${applied} stored run-time search parameters`, { event: 'search-parameters-loaded', searchParameters: applied });
   const reindexed = await reindexStale(repository, searchIndex.indexer, resourceTypes());
   if (reindexed) logger.info(`Re-indexed the search values of ${reindexed} stored resources`, { event: 'reindex', resources: reindexed });
   const search = createSearchService(repository, searchIndex, config.search);
@@ -93,9 +100,11 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     audit,
   };
   repository
+    .addWriteRule(runtimeParameters.writeRule())
     .addWriteRule(reviewLifecycleRule({ repository, validator, policy: { tmrCadenceMonths: config.mtm.tmrCadenceMonths } }))
     .addWriteRule(prescriberResponseRule({ repository, validator }));
   services.operations.register(validateOperation);
+  services.operations.register(reindexStatusOperation(runtimeParameters));
   registerMtmOperations(services.operations);
   const bulkExport = new BulkExportService(
     { repository, search, access: services.access, jobs: new ExportJobStore(engine), logger, directory: path.join(config.dataDir, 'bulk-export') },
@@ -107,6 +116,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   await validator.ready;
   const resumed = await bulkExport.resume();
   if (resumed) logger.info(`Resumed ${resumed} unfinished bulk export jobs`, { event: 'bulk-export-resumed', jobs: resumed });
+  await runtimeParameters.start(); // re-indexes of stored resources resume in the background
   metrics.countStoredWith(() => countStoredResources(repository, resourceTypes()));
   const readiness = new Readiness()
     .add('storage', () => probeStorage(engine))
@@ -114,6 +124,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   const app = createApp(services, logger, { metrics, readiness }, auth);
   const close = async () => {
     await bulkExport.close(); // running exports stop where they are and run again at the next start
+    await runtimeParameters.close(); // likewise a re-index, after its current batch
     await audit.close(); // buffered read events are stored before storage closes
     await validator.close();
     await engine.close();

@@ -38,6 +38,8 @@ export interface WriteRule {
   check?(next: Resource, previous: Resource | undefined): void;
   /** After a version is stored, in the same transaction: may write more with `session`; throwing undoes the write. */
   after?(stored: Resource, previous: Resource | undefined, session: StorageSession): Promise<void>;
+  /** After a resource is deleted, in the same transaction (a run-time SearchParameter stops). */
+  deleted?(type: string, id: string, session: StorageSession): Promise<void>;
 }
 
 export interface WriteOptions {
@@ -253,6 +255,7 @@ export class ResourceRepository {
       const result = await collection.replaceOne({ _id: id, vid: current.vid }, tombstone, { session });
       if (result.matchedCount === 0) throw new ConcurrentWrite();
       await this.history.insertOne({ _id: historyId(type, id, vid), type, rid: id, vid, ts, method: 'DELETE' }, { session });
+      for (const rule of this.rules) await rule.deleted?.(type, id, session);
       await options.recorded?.({ type, id, vid, method: 'DELETE', resource: current.resource }, session);
       return { deleted: true, versionId: vid };
     });

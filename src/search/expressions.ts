@@ -71,6 +71,10 @@ export const REFERENCE_TARGET_TEST = /^reference\.startsWith\('([A-Z][A-Za-z0-9]
 /** Compiles once; evaluation returns typed nodes. Throws when fhirpath.js cannot compile it. */
 export function compileExpression(expression: string | { base: string; expression: string }): CompiledExpression {
   // fhirpath's model typing is looser than its runtime contract; the r4 model is what it expects.
-  const fn = fhirpath.compile(expression, r4model as Parameters<typeof fhirpath.compile>[1], { resolveInternalTypes: false });
+  const fn = fhirpath.compile(expression, r4model as Parameters<typeof fhirpath.compile>[1], {
+    resolveInternalTypes: false,
+    // trace() would print resource content to the console; logs never carry patient data.
+    traceFn: () => undefined,
+  });
   return (resource: object) => fn(resource) as FhirNode[];
 }

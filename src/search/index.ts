@@ -15,6 +15,7 @@ import { type SearchLimits, SearchService, type ValueSetCodes } from './service'
 
 export type { SearchInput, SearchResult } from './service';
 export { reindexStale } from './reindex';
+export { RuntimeSearchParameters } from './runtime-parameters';
 export { SearchService } from './service';
 
 export interface SearchIndex {

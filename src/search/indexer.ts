@@ -34,6 +34,8 @@ interface IndexedParam {
 export class ResourceIndexer implements SearchIndexer {
   /** Per resource type, the parameters to evaluate: looked up once, not on every write. */
   private readonly plans = new Map<string, IndexedParam[]>();
+  /** The registry generation the plans were made for: a run-time parameter changes them. */
+  private plansGeneration = -1;
 
   constructor(private readonly registry: SearchParameterRegistry) {}
 
@@ -100,6 +102,10 @@ export class ResourceIndexer implements SearchIndexer {
   }
 
   private plan(type: string): IndexedParam[] {
+    if (this.plansGeneration !== this.registry.generation) {
+      this.plans.clear();
+      this.plansGeneration = this.registry.generation;
+    }
     let plan = this.plans.get(type);
     if (!plan) {
       plan = [];

@@ -1,7 +1,8 @@
 /**
  * The search parameters this server supports per resource type: the R4 specification's, plus our
- * own from profiles/ (a custom parameter with the same code and base replaces the R4 one). Each
- * definition is narrowed to its type and compiled lazily, the first time the type is used.
+ * own from profiles/ (a custom parameter with the same code and base replaces the R4 one), plus the
+ * SearchParameter resources clients made active at run time (runtime-parameters.ts decides which).
+ * Each definition is narrowed to its type and compiled lazily, the first time the type is used.
  */
 import { createHash } from 'node:crypto';
 import type { SearchParameter } from '@medplum/fhirtypes';
@@ -28,13 +29,31 @@ const INDEX_FORMAT = 1;
 /** Parameters whose values live outside `sp`, or that we do not serve at all. */
 const NOT_INDEXED = new Set(['_id', '_text', '_content', '_query', '_list', '_filter', '_has', '_type']);
 
+/** How far the re-index of a run-time parameter's stored resources has got. */
+export interface IndexingProgress {
+  processed: number;
+  total: number;
+  /** The re-index stopped on an error: searches stay partial until the parameter is written again. */
+  failed?: boolean;
+}
+
 export class SearchParameterRegistry {
   private readonly byType = new Map<string, Map<string, ParamDef>>();
   private readonly compiled = new Map<string, CompiledExpression | null>();
   private readonly urls = new Map<string, SearchParameter>();
   private readonly all: readonly SearchParameter[];
-  /** Changes whenever the stored search values would: with the index format or our own parameters. */
+  /** Parameters defined at run time, by url; their values are not part of `fingerprint`. */
+  private readonly runtime = new Map<string, SearchParameter>();
+  /** Run-time parameters whose stored resources are still being re-indexed, by url. */
+  private readonly indexing = new Map<string, IndexingProgress>();
+  /**
+   * Changes whenever the stored search values would: with the index format or our own parameters.
+   * Run-time parameters are left out: each has its own re-index job, so defining one does not make
+   * the next start re-index every stored resource of every type.
+   */
   readonly fingerprint: string;
+  /** Bumped whenever the set of parameters changes (a run-time parameter defined or removed). */
+  generation = 0;
 
   constructor(custom: readonly SearchParameter[] = []) {
     this.all = [...baseSearchParameters(), ...custom];
@@ -55,7 +74,51 @@ export class SearchParameterRegistry {
   }
 
   definition(url: string): SearchParameter | undefined {
+    return this.urls.get(url) ?? this.runtime.get(url);
+  }
+
+  /** A definition the server ships (R4 or profiles/), which run-time ones may not replace. */
+  builtIn(url: string): SearchParameter | undefined {
     return this.urls.get(url);
+  }
+
+  /** The run-time definitions now in force. */
+  runtimeDefinitions(): SearchParameter[] {
+    return [...this.runtime.values()];
+  }
+
+  /** Makes a run-time parameter searchable, replacing the one with the same url (checked beforehand). */
+  define(sp: SearchParameter & { url: string }): void {
+    this.remove(sp.url);
+    this.runtime.set(sp.url, sp);
+    this.forget(sp);
+  }
+
+  /** Stops a run-time parameter: its values are no longer indexed nor searched. */
+  remove(url: string): void {
+    const previous = this.runtime.get(url);
+    if (!previous) return;
+    this.runtime.delete(url);
+    this.indexing.delete(url);
+    this.forget(previous);
+  }
+
+  /** Marks a run-time parameter as being re-indexed (searches on it say so), or done (undefined). */
+  setIndexing(url: string, progress: IndexingProgress | undefined): void {
+    if (progress && this.runtime.has(url)) this.indexing.set(url, progress);
+    else this.indexing.delete(url);
+  }
+
+  indexingOf(url: string): IndexingProgress | undefined {
+    return this.indexing.get(url);
+  }
+
+  private forget(sp: SearchParameter): void {
+    for (const base of (sp.base ?? []) as string[]) {
+      this.byType.delete(base);
+      this.compiled.delete(`${base}\u0000${sp.code}`);
+    }
+    this.generation++;
   }
 
   /** The parameter's compiled expression, or undefined when it has none we can evaluate. */
@@ -93,7 +156,7 @@ export class SearchParameterRegistry {
 
   private build(type: string): Map<string, ParamDef> {
     const params = new Map<string, ParamDef>();
-    for (const sp of this.all) {
+    for (const sp of [...this.all, ...this.runtime.values()]) {
       const bases = (sp.base ?? []) as string[];
       const generic = bases.includes('Resource') || bases.includes('DomainResource');
       if (!sp.code || !sp.type || (!bases.includes(type) && !generic)) continue;

@@ -123,6 +123,7 @@ export class SearchService {
     });
     checkIncludes(this.registry, result.includes, '_include');
     checkIncludes(this.registry, result.revincludes, '_revinclude');
+    issues.push(...this.partialIndexWarnings(types, criteria, result.sort));
 
     const filters = new Map<string, Filter>();
     // Types named by the client (the URL's type or _type) are refused when not allowed; the types of
@@ -169,6 +170,37 @@ export class SearchService {
       previous: page.previous && encodeCursor(page.previous),
       issues,
     };
+  }
+
+  /**
+   * A run-time SearchParameter whose stored resources are still being re-indexed answers from what
+   * is indexed so far: the searchset says so, once per parameter, with the progress.
+   */
+  private partialIndexWarnings(types: readonly string[], criteria: ReadonlyMap<string, Criterion[]>, sort: ResultParams['sort']): OperationOutcomeIssue[] {
+    const params = new Map<string, string>();
+    const visit = (c: Criterion): void => {
+      const param = c.kind === 'has' ? c.refParam : c.param;
+      params.set(param.url, c.name);
+      if (c.kind === 'chain') c.targets.forEach((t) => visit(t.next));
+      if (c.kind === 'has') visit(c.next);
+    };
+    for (const list of criteria.values()) list.forEach(visit);
+    for (const type of types) {
+      for (const s of sort) {
+        const param = this.registry.get(type, s.code);
+        if (param) params.set(param.url, '_sort');
+      }
+    }
+    const warnings: OperationOutcomeIssue[] = [];
+    for (const [url, name] of params) {
+      const progress = url ? this.registry.indexingOf(url) : undefined;
+      if (!progress) continue;
+      const state = progress.failed
+        ? 'its re-index of stored resources failed (see SearchParameter/[id]/$reindex-status)'
+        : `its stored resources are still being re-indexed (${progress.processed} of ${progress.total} done)`;
+      warnings.push(issue('warning', 'incomplete', `Results may be incomplete: SearchParameter ${url} was defined recently and ${state}`, name));
+    }
+    return warnings;
   }
 
   private typesOf(input: SearchInput, result: ResultParams, reject: (name: string, reason: string) => void): string[] {
