@@ -1,6 +1,6 @@
 /** Helpers for the run-time SearchParameter tests: definitions, patients, and the re-index status. */
 import assert from 'node:assert/strict';
-import type { Parameters, Patient, SearchParameter } from '@medplum/fhirtypes';
+import type { Parameters, Patient, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestServer } from '../helpers/test-server';
 
 export const PHARMACY_EXTENSION = 'http://example.org/fhir/StructureDefinition/preferred-pharmacy';
@@ -30,11 +30,11 @@ export function patientPreferring(id: string, pharmacy: string | undefined): Pat
   };
 }
 
-export async function put(t: TestServer, resource: { resourceType: string; id?: string }, headers: Record<string, string> = {}) {
+export async function put(t: TestServer, resource: Resource, headers: Record<string, string> = {}) {
   return t.api().put(`${t.base}/${resource.resourceType}/${resource.id}`).set('Content-Type', FHIR_JSON).set(headers).send(JSON.stringify(resource));
 }
 
-export async function post(t: TestServer, resource: { resourceType: string }, headers: Record<string, string> = {}) {
+export async function post(t: TestServer, resource: Resource, headers: Record<string, string> = {}) {
   return t.api().post(`${t.base}/${resource.resourceType}`).set('Content-Type', FHIR_JSON).set(headers).send(JSON.stringify(resource));
 }
 
