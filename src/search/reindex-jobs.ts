@@ -51,6 +51,7 @@ export class ReindexJobs {
   private closing = false;
   /** Ends the pause between batches early when the server closes. */
   private wake: (() => void) | undefined;
+  private readonly turns = new Map<string, Promise<void>>();
 
   constructor(
     private readonly repository: ResourceRepository,
@@ -73,8 +74,12 @@ export class ReindexJobs {
    * for the same definition (after a restart), starts over otherwise. Searches on it say they are
    * partial until the job completes.
    */
-  async ensure(id: string, url: string, digest: string, bases: string[]): Promise<void> {
+  ensure(id: string, url: string, digest: string, bases: string[]): Promise<void> {
     this.wanted.set(id, digest);
+    return this.inTurn(id, () => this.prepare(id, url, digest, bases));
+  }
+
+  private async prepare(id: string, url: string, digest: string, bases: string[]): Promise<void> {
     const stored = await this.read(id);
     if (this.wanted.get(id) !== digest) return; // withdrawn or redefined meanwhile
     if (stored && stored.digest === digest && stored.url === url) {
@@ -93,9 +98,26 @@ export class ReindexJobs {
   }
 
   /** The parameter was retired, deleted or redefined: its job stops and is forgotten. */
-  async withdraw(id: string): Promise<void> {
+  withdraw(id: string): Promise<void> {
     this.wanted.delete(id);
-    await this.jobs.deleteOne({ _id: id });
+    return this.inTurn(id, async () => {
+      await this.jobs.deleteOne({ _id: id });
+    });
+  }
+
+  /**
+   * Runs the changes to one parameter's job document in the order they were asked for: retired then
+   * made active again, the old document must be gone before the new job looks for one to resume.
+   */
+  private inTurn(id: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.turns.get(id) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.turns.set(id, next);
+    const forget = () => {
+      if (this.turns.get(id) === next) this.turns.delete(id);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
   /** Jobs of SearchParameters no longer active (retired while the server was down) are forgotten. */

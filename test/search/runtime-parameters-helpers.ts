@@ -39,8 +39,8 @@ export async function post(t: TestServer, resource: Resource, headers: Record<st
 }
 
 /** The $reindex-status answer as a plain object: applied, status, processed, total. */
-export async function reindexStatus(t: TestServer, id: string): Promise<Record<string, string | number>> {
-  const res = await t.api().get(`${t.base}/SearchParameter/${id}/$reindex-status`);
+export async function reindexStatus(t: TestServer, id: string, headers: Record<string, string> = {}): Promise<Record<string, string | number>> {
+  const res = await t.api().get(`${t.base}/SearchParameter/${id}/$reindex-status`).set(headers);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   const result: Record<string, string | number> = {};
   for (const p of (res.body as Parameters).parameter ?? []) result[p.name as string] = p.valueCode ?? p.valueInteger ?? p.valueString ?? '';
@@ -48,13 +48,18 @@ export async function reindexStatus(t: TestServer, id: string): Promise<Record<s
 }
 
 /** Polls $reindex-status, as a client would, until `done(status)`; fails after many tries. */
-export async function waitForStatus(t: TestServer, id: string, done: (status: Record<string, string | number>) => boolean): Promise<Record<string, string | number>> {
+export async function waitForStatus(
+  t: TestServer,
+  id: string,
+  done: (status: Record<string, string | number>) => boolean,
+  headers: Record<string, string> = {},
+): Promise<Record<string, string | number>> {
   for (let attempt = 0; attempt < 400; attempt++) {
-    const status = await reindexStatus(t, id);
+    const status = await reindexStatus(t, id, headers);
     if (done(status)) return status;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  assert.fail(`SearchParameter/${id}: $reindex-status never reached the expected state; last: ${JSON.stringify(await reindexStatus(t, id))}`);
+  assert.fail(`SearchParameter/${id}: $reindex-status never reached the expected state; last: ${JSON.stringify(await reindexStatus(t, id, headers))}`);
 }
 
 export const completed = (s: Record<string, string | number>) => s.status === 'completed';

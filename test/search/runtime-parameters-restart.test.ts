@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SearchParameter } from '@medplum/fhirtypes';
+import type { Group, SearchParameter } from '@medplum/fhirtypes';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { authHeader, tokenFor } from '../helpers/auth';
 import { expectIds, search } from './search-helpers';
@@ -90,6 +90,10 @@ describe('Run-time SearchParameters and access control', () => {
   after(async () => t.close());
 
   it('defining one needs write scope on SearchParameter (403 without), and reading its status read scope', async () => {
+    // Data first, while the server is still open (no client registered yet).
+    for (const id of ['member', 'not-member']) assert.equal((await put(t, patientPreferring(id, 'Corner Pharmacy'))).status, 201);
+    const group: Group = { resourceType: 'Group', id: 'plan-members', type: 'person', actual: true, member: [{ entity: { reference: 'Patient/member' } }] };
+    assert.equal((await put(t, group)).status, 201);
     const clinician = authHeader(await tokenFor(t, { scopes: 'system/Patient.cruds system/SearchParameter.rs' }));
     const denied = await post(t, pharmacyParameter(), clinician);
     assert.equal(denied.status, 403, JSON.stringify(denied.body));
@@ -106,6 +110,15 @@ describe('Run-time SearchParameters and access control', () => {
     assert.equal((await t.api().get(`${t.base}/SearchParameter/${id}/$reindex-status`).set(patientsOnly)).status, 403);
     assert.equal((await put(t, { ...(created.body as SearchParameter), status: 'retired' }, clinician)).status, 403, 'nor may it retire one');
     assert.equal((await reindexStatusAs(t, id, admin)).applied, 'active');
+  });
+
+  it('a Group-bound client searching on it sees only its Group', async () => {
+    const planClient = authHeader(await tokenFor(t, { scopes: 'system/Patient.rs', group: 'Group/plan-members' }));
+    const everyone = authHeader(await tokenFor(t, { scopes: 'system/Patient.rs system/SearchParameter.rs' }));
+    const id = (await search(t, 'SearchParameter', { url: pharmacyParameter().url }, everyone)).ids[0];
+    await waitForStatus(t, id, completed, everyone);
+    await expectIds(t, 'Patient', { 'preferred-pharmacy': 'corner' }, ['member', 'not-member'], everyone);
+    await expectIds(t, 'Patient', { 'preferred-pharmacy': 'corner' }, ['member'], planClient);
   });
 });
 

@@ -65,10 +65,11 @@ describe('SearchParameters defined at run time', () => {
       assert.equal((await patientParams(t)).has('preferred-pharmacy'), false);
       assert.equal((await reindexStatus(t, sp.id)).applied, 'inactive');
 
-      // Made active again, it is re-indexed and found again.
+      // Made active again, it is re-indexed: what was written while it was retired is found too.
+      assert.equal((await put(t, patientPreferring('p-while-retired', 'Main Street Pharmacy'))).status, 201);
       assert.equal((await put(t, { ...sp, status: 'active' })).status, 200);
       await waitForStatus(t, sp.id, completed);
-      await expectIds(t, 'Patient', { 'preferred-pharmacy': 'main street' }, ['p-main-st', 'p-main-st-2', 'p-harbor']);
+      await expectIds(t, 'Patient', { 'preferred-pharmacy': 'main street' }, ['p-main-st', 'p-main-st-2', 'p-harbor', 'p-while-retired']);
     });
 
     it('stops when deleted', async () => {
