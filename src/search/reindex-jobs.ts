@@ -83,9 +83,13 @@ export class ReindexJobs {
     const stored = await this.read(id);
     if (this.wanted.get(id) !== digest) return; // withdrawn or redefined meanwhile
     if (stored && stored.digest === digest && stored.url === url) {
-      if (stored.state === 'completed') this.registry.setIndexing(url, undefined);
-      else this.registry.setIndexing(url, progressOf(stored));
-      if (stored.state === 'in-progress') this.enqueue(id);
+      if (stored.state === 'completed') return this.registry.setIndexing(url, undefined);
+      // Unfinished, or failed (the cause may have passed, e.g. storage unavailable): go on from the cursor.
+      const { error: _error, ...unfinished } = stored;
+      const resumed: ReindexJob = { ...unfinished, state: 'in-progress' };
+      await this.save(resumed);
+      this.registry.setIndexing(url, progressOf(resumed));
+      this.enqueue(id);
       return;
     }
     let total = 0;
@@ -132,11 +136,6 @@ export class ReindexJobs {
     this.closing = true;
     this.wake?.();
     await this.running;
-  }
-
-  /** Resolves once no job is queued or running (for tests and the command line). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
   }
 
   private enqueue(id: string): void {

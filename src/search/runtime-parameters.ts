@@ -36,7 +36,7 @@ export interface RuntimeParameterStatus {
 export class RuntimeSearchParameters {
   /** The applied parameters, by SearchParameter id. */
   private readonly active = new Map<string, ActiveSearchParameter>();
-  readonly jobs: ReindexJobs;
+  private readonly jobs: ReindexJobs;
 
   constructor(
     private readonly repository: ResourceRepository,
