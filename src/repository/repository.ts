@@ -151,6 +151,7 @@ export class ResourceRepository {
       // History pages sort on (ts, _id): with the tie-break in the index, no in-memory sort.
       await this.history.createIndex({ ts: -1, _id: -1 });
       await this.history.createIndex({ type: 1, ts: -1, _id: -1 });
+      await this.history.createIndex({ type: 1, rid: 1, ts: -1, _id: -1 });
     }
     await Promise.all([...types].map((t) => this.prepare(t)));
   }
@@ -273,10 +274,14 @@ export class ResourceRepository {
     const sort: SortSpec = { ts: -1, _id: -1 };
     return this.engine.historyClock.atHorizon(async (clockHorizon, session) => {
       const horizon = Math.min(clockHorizon, query.until ?? Infinity);
-      const window: Filter = { ...selection, ts: { $lt: horizon, ...(query.since !== undefined ? { $gte: query.since } : {}) } };
+      const { after } = query;
+      // Timestamps are whole milliseconds, so "below the horizon" is "at most horizon - 1"; one upper
+      // bound, the cursor's when there is one, lets the index start the page right at the cursor.
+      const upTo = after ? Math.min(horizon - 1, after.ts) : horizon - 1;
+      const window: Filter = { ...selection, ts: { $lte: upTo, ...(query.since !== undefined ? { $gte: query.since } : {}) } };
       const conditions: Filter[] = [window];
       if (query.where) conditions.push(query.where);
-      const { after } = query;
+      // Versions sharing the cursor's timestamp: only those after it in _id order.
       if (after) conditions.push({ $or: [{ ts: { $lt: after.ts } }, { ts: after.ts, _id: { $lt: after.id } }] });
       const filter = conditions.length === 1 ? window : { $and: conditions };
       // One more than the page holds tells whether there is a next page, without counting.
@@ -284,7 +289,8 @@ export class ResourceRepository {
       const versions = found.slice(0, query.count);
       const last = versions[versions.length - 1];
       const next = found.length > query.count && last ? { ts: last.ts, id: last._id } : undefined;
-      const total = query.id ? await this.history.countDocuments(query.where ? { $and: [window, query.where] } : window, { session }) : undefined;
+      const whole: Filter = { ...selection, ts: { $lt: horizon, ...(query.since !== undefined ? { $gte: query.since } : {}) } };
+      const total = query.id ? await this.history.countDocuments(query.where ? { $and: [whole, query.where] } : whole, { session }) : undefined;
       return { versions, horizon, next, total };
     });
   }

@@ -6,8 +6,18 @@ import type { Resource } from '@medplum/fhirtypes';
 
 export const HISTORY_COLLECTION = 'history';
 
-/** The history fields the embedded engine keeps as SQL columns, because history queries select on them. */
-export const HISTORY_LAYOUT = { columns: ['type', 'rid', 'ts'] } as const;
+/**
+ * The history fields the embedded engine keeps as SQL columns, because history queries select on them,
+ * and the indexes that serve a history page (newest first, after a (ts, _id) cursor) without sorting:
+ * type level, then system level.
+ */
+export const HISTORY_LAYOUT = {
+  columns: ['type', 'rid', 'ts'],
+  indexes: [
+    ['type', 'ts', '_id'],
+    ['ts', '_id'],
+  ],
+} as const;
 
 /** The current version of one resource, in the collection named after its type. */
 export interface ResourceDocument {

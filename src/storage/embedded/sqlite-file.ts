@@ -16,6 +16,8 @@ import { type DocumentKeys, KEY_TABLES, KeyIndexes } from './key-indexes';
 export interface DiskCollectionLayout {
   /** Document fields copied into columns so that SQL can select and order on them. */
   columns: readonly string[];
+  /** Indexes over several columns (or `_id`), for queries that select on the first and order on the rest. */
+  indexes?: ReadonlyArray<readonly string[]>;
 }
 
 export type PendingWrite =
@@ -115,6 +117,10 @@ export class SqliteFile {
       this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (_id TEXT NOT NULL UNIQUE, body TEXT NOT NULL${columns})`);
       for (const column of layout.columns) {
         this.db.exec(`CREATE INDEX IF NOT EXISTS ${table}_${column} ON ${table} ("${column}")`);
+      }
+      for (const index of layout.indexes ?? []) {
+        if (!index.every((column) => IDENTIFIER.test(column))) throw new Error(`Unusable index ${index.join(', ')}`);
+        this.db.exec(`CREATE INDEX IF NOT EXISTS ${table}_${index.join('_')} ON ${table} (${index.map((c) => `"${c}"`).join(', ')})`);
       }
       const old = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(`${table}_v1`);
       if (old) {
