@@ -19,12 +19,13 @@
  * read costs one majority write. Cluster time cannot replace this: a transaction learns its commit
  * timestamp only after committing, too late to be meta.lastUpdated.
  */
-import type { Collection, MongoClient } from 'mongodb';
-import type { HistoryClock, StorageSession } from '../port';
+import { type Collection, type MongoClient, MongoServerError } from 'mongodb';
+import { type HistoryClock, StorageUnavailableError, type StorageSession } from '../port';
 import { MongoSession, mongoSession } from './session';
 
 export const HISTORY_CLOCK_COLLECTION = 'history_clock';
 const CLOCK_ID = 'history';
+const MAX_TIME_MS_EXPIRED = 50;
 
 interface ClockDocument {
   _id: string;
@@ -67,11 +68,19 @@ export class MongoHistoryClock implements HistoryClock {
   async atHorizon<R>(read: (horizon: number, session: StorageSession) => Promise<R>): Promise<R> {
     const clientSession = this.client.startSession({ causalConsistency: true });
     try {
-      const clock = await this.clocks.findOneAndUpdate(
-        { _id: CLOCK_ID },
-        [{ $set: { ts: { $max: [{ $add: [{ $ifNull: ['$ts', 0] }, 1] }, Date.now()] } } }],
-        { upsert: true, returnDocument: 'after', session: clientSession, maxTimeMS: this.maxTimeMs, writeConcern: { w: 'majority' } },
-      );
+      const clock = await this.clocks
+        .findOneAndUpdate(
+          { _id: CLOCK_ID },
+          [{ $set: { ts: { $max: [{ $add: [{ $ifNull: ['$ts', 0] }, 1] }, Date.now()] } } }],
+          { upsert: true, returnDocument: 'after', session: clientSession, maxTimeMS: this.maxTimeMs, writeConcern: { w: 'majority' } },
+        )
+        .catch((error: unknown) => {
+          // A transaction held the clock past the time limit: the client may retry the history read.
+          if (error instanceof MongoServerError && error.code === MAX_TIME_MS_EXPIRED) {
+            throw new StorageUnavailableError(`History is waiting for a transaction that ran over ${this.maxTimeMs} ms; retry later`);
+          }
+          throw error;
+        });
       if (!clock) throw new Error('The history clock document could not be read back');
       return await read(clock.ts, new MongoSession(clientSession));
     } finally {
