@@ -94,6 +94,8 @@ export interface ServerConfig {
     lenientUnknownProfiles: boolean;
     /** Worker threads that validate; 0 validates on the event loop. */
     workers: number;
+    /** Stage 2 of the pipeline: 'medplum' (the generic reference validator) or 'compiled' (VALIDATION_STRUCTURAL_STAGE). */
+    structuralStage: 'medplum' | 'compiled';
   };
   /** The MTM process: follow-up cadence, the year's CMS Part D targeting criteria (42 CFR 423.153(d)(2)). */
   mtm: {
@@ -128,6 +130,13 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new Error(`Configuration ${name} must be true or false, got "${env[name]}"`);
+}
+
+function structuralStage(env: Env): 'medplum' | 'compiled' {
+  const raw = env.VALIDATION_STRUCTURAL_STAGE?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return 'medplum';
+  if (raw === 'medplum' || raw === 'compiled') return raw;
+  throw new Error(`Configuration VALIDATION_STRUCTURAL_STAGE must be medplum or compiled, got "${env.VALIDATION_STRUCTURAL_STAGE}"`);
 }
 
 function normaliseBasePath(raw: string): string {
@@ -219,6 +228,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       lenientUnknownProfiles: bool(env, 'VALIDATION_LENIENT_UNKNOWN_PROFILES', true),
       // One core stays with the event loop; beyond four, validation is rarely what limits a write.
       workers: integer(env, 'VALIDATION_WORKERS', Math.min(4, Math.max(1, os.availableParallelism() - 1))),
+      structuralStage: structuralStage(env),
     },
     mtm: {
       tmrCadenceMonths: tmrCadence(env),

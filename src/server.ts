@@ -63,6 +63,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
     startValidationService({
       lenientUnknownProfiles: config.validation.lenientUnknownProfiles,
       workers: config.validation.workers,
+      structuralStage: config.validation.structuralStage,
       onWorkerReplaced: (exitCode) => logger.warn('A validation worker stopped and was replaced', { event: 'validation-worker-replaced', exitCode }),
     }),
     metrics,

@@ -13,6 +13,7 @@ import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4';
 import type { ElementDefinitionConstraint, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue } from '../fhir/outcome';
+import { compileSimpleRule } from './simple-fhirpath';
 
 export interface CompiledConstraint {
   key: string;
@@ -44,6 +45,18 @@ function compileOne(base: string, c: ElementDefinitionConstraint): CompiledConst
   const hit = cache.get(cacheKey);
   if (hit !== undefined) return hit ?? undefined;
   let compiled: CompiledConstraint | null = null;
+  // A presence rule (a.exists() or b.exists(), ...) runs as a closure over the JSON, as fhirpath.js would answer it.
+  const simple = compileSimpleRule(c.expression as string, 'fhirpath.js');
+  if (simple) {
+    compiled = {
+      key: c.key as string,
+      severity: c.severity === 'warning' ? 'warning' : 'error',
+      human: c.human ?? '',
+      evaluate: (value) => [simple(value)],
+    };
+    cache.set(cacheKey, compiled);
+    return compiled;
+  }
   try {
     const fn = fhirpath.compile({ base, expression: c.expression as string }, r4model, { traceFn: silent });
     compiled = {

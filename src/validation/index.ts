@@ -13,6 +13,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { mtmStructureDefinitions } from '../conformance';
+import type { StructuralStageName } from './compiled-stage';
 import type { ValidationOptions, ValidationResult } from './pipeline';
 import { ValidationPipeline } from './pipeline';
 import type { RequiredProfileRule } from './profile-selection';
@@ -22,6 +23,7 @@ import type { ValidationItem } from './worker-protocol';
 
 export type { ValidationOptions, ValidationResult } from './pipeline';
 export type { RequiredProfileRule } from './profile-selection';
+export type { StructuralStageName } from './compiled-stage';
 export { DEFAULT_REQUIRED_PROFILES } from './profile-selection';
 export type { ValidationItem } from './worker-protocol';
 
@@ -47,6 +49,8 @@ export interface ResourceValidatorOptions {
   lenientUnknownProfiles: boolean;
   /** Profiles required per resource type even without meta.profile; DEFAULT_REQUIRED_PROFILES when absent, [] for none. */
   requiredProfiles?: readonly RequiredProfileRule[];
+  /** Stage 2: Medplum's generic validator ('medplum', the reference) or the compiled one ('compiled'); default 'medplum'. */
+  structuralStage?: StructuralStageName;
   /** Load terminology and compile the MTM types now rather than on the first requests (default true). */
   warmUp?: boolean;
 }
@@ -55,6 +59,7 @@ export function createResourceValidator(options: ResourceValidatorOptions): Reso
   const pipeline = new ValidationPipeline({
     lenientUnknownProfiles: options.lenientUnknownProfiles,
     requiredProfiles: options.requiredProfiles ?? DEFAULT_REQUIRED_PROFILES,
+    structuralStage: options.structuralStage,
   });
   if (options.warmUp !== false) pipeline.warmUp();
   return {
@@ -85,6 +90,7 @@ export function startValidationService(options: ValidationServiceOptions): Valid
     {
       lenientUnknownProfiles: options.lenientUnknownProfiles,
       requiredProfiles: options.requiredProfiles ?? DEFAULT_REQUIRED_PROFILES,
+      structuralStage: options.structuralStage,
     },
     undefined,
     options.onWorkerReplaced,

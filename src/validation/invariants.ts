@@ -10,6 +10,7 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { ConstraintEnv } from './constraints';
 import { issue } from '../fhir/outcome';
 import { typeInvariants } from './element-model';
+import { compileSimpleRule } from './simple-fhirpath';
 
 type Evaluator = (value: unknown, env: Record<string, unknown>) => unknown[];
 
@@ -26,6 +27,12 @@ const silent = (): void => undefined;
 function compileFor(type: string): CompiledInvariant[] {
   const result: CompiledInvariant[] = [];
   for (const inv of typeInvariants(type)) {
+    // A presence rule (ext-1: extension.exists() != value.exists()) runs as a closure over the JSON.
+    const simple = compileSimpleRule(inv.expression, 'fhirpath.js');
+    if (simple) {
+      result.push({ key: inv.key, human: inv.human, evaluate: (value) => [simple(value)] });
+      continue;
+    }
     try {
       const fn = fhirpath.compile({ base: type, expression: inv.expression }, r4model, { traceFn: silent });
       result.push({ key: inv.key, human: inv.human, evaluate: (value, env) => fn(value, env) as unknown[] });

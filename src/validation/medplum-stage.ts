@@ -46,7 +46,7 @@ export function medplumElements(sd: StructureDefinition): ElementDefinition[] {
 }
 
 /** Medplum's issues in our shape: diagnostics from details.text, one issue per location and message. */
-function normalise(raw: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
+export function normalise(raw: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
   const result: OperationOutcomeIssue[] = [];
   const characterErrors = new Set<string>();
   for (const i of raw) {
@@ -81,6 +81,11 @@ export class MedplumStage {
     const key = KEY_PREFIX + url;
     getAllDataTypes()[key] = { ...schema, kind: 'profile' };
     this.keys.set(url, key);
+  }
+
+  /** The key under which a registered profile's parsed schema sits in Medplum's type table. */
+  schemaKey(profileUrl: string): string | undefined {
+    return this.keys.get(profileUrl);
   }
 
   /** Issues against the base definition, or against a registered profile. Never throws. */

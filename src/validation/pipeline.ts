@@ -18,7 +18,8 @@ import { evaluateConstraints } from './constraints';
 import type { ElementNode } from './element-model';
 import { rootConstraints, treeFromSnapshot, typeChildren } from './element-model';
 import { appendAll, mergeIssues, withoutRepeats } from './issues';
-import { MedplumStage } from './medplum-stage';
+import type { StructuralStage, StructuralStageName } from './compiled-stage';
+import { createStructuralStage } from './compiled-stage';
 import type { RequiredProfileRule } from './profile-selection';
 import { ProfileSelector } from './profile-selection';
 import { StructureValidator } from './structure';
@@ -38,6 +39,8 @@ export interface ValidationResult {
 export interface PipelineOptions {
   lenientUnknownProfiles: boolean;
   requiredProfiles: readonly RequiredProfileRule[];
+  /** Which stage 2 runs: Medplum's generic validator (the reference) or the compiled one; 'medplum' when absent. */
+  structuralStage?: StructuralStageName;
 }
 
 interface KnownProfile {
@@ -68,13 +71,14 @@ const WARM_RESOURCES: Resource[] = [
 
 export class ValidationPipeline {
   private readonly structure = new StructureValidator();
-  private readonly medplum = new MedplumStage();
+  private readonly medplum: StructuralStage;
   private readonly terminology: Terminology;
   private readonly profiles = new Map<string, KnownProfile>();
   private readonly selector: ProfileSelector;
 
   constructor(private readonly options: PipelineOptions) {
     loadBaseDefinitions();
+    this.medplum = createStructuralStage(options.structuralStage ?? 'medplum');
     for (const sd of mtmStructureDefinitions()) {
       this.profiles.set(sd.url as string, { sd, type: sd.type as string });
       this.medplum.register(sd);

@@ -1,12 +1,14 @@
 /** The messages between the server and its validation workers (see worker-pool.ts). */
 import type { Resource } from '@medplum/fhirtypes';
 import type { ValidationOptions, ValidationResult } from './pipeline';
+import type { StructuralStageName } from './compiled-stage';
 import type { RequiredProfileRule } from './profile-selection';
 
 /** What a worker needs to build the same pipeline as an in-process validator. */
 export interface WorkerSetup {
   lenientUnknownProfiles: boolean;
   requiredProfiles: readonly RequiredProfileRule[];
+  structuralStage?: StructuralStageName;
 }
 
 export interface ValidationItem {
