@@ -91,6 +91,11 @@ export class SearchService {
     const criteria = query.filter(([name]) => !isResultParameter(name));
     if (criteria.length === 0) throw badRequest(`The condition needs at least one search parameter of ${type}`);
     const parsed = criteria.map(([name, value]) => this.parseStrict(type, name, value));
+    // A condition that could miss a match would create a duplicate or leave one standing: not until the re-index is done.
+    const partial = this.partialIndexWarnings([type], new Map([[type, parsed]]), []);
+    if (partial.length) {
+      throw new FhirError(409, partial.map((w) => ({ ...w, severity: 'error' as const, diagnostics: `${w.diagnostics}; a condition on it is refused until then` })));
+    }
     const restriction = await restrictionOf(options.access, type, 's', true);
     const extra = restriction === 'skip' ? undefined : restriction; // 'skip' never comes back when refusing
     const filter = await this.compile(type, parsed, undefined, options.session, extra, options.access);

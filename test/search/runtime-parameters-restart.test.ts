@@ -38,6 +38,11 @@ describe('A run-time SearchParameter across restarts', function () {
       assert.match(partial.warnings.join(' '), /Results may be incomplete.*still being re-indexed \(2 of 5 done\)/);
       const entry = partial.bundle.entry?.find((e) => e.search?.mode === 'outcome');
       assert.equal((entry?.resource as { issue: Array<{ code: string }> }).issue[0].code, 'incomplete');
+
+      // A conditional create on it could miss a stored match and make a duplicate: refused until the re-index is done.
+      const conditional = await post(t, patientPreferring('ignored', 'Corner Pharmacy'), { 'If-None-Exist': 'preferred-pharmacy:exact=Corner Pharmacy' });
+      assert.equal(conditional.status, 409, JSON.stringify(conditional.body));
+      assert.match(JSON.stringify(conditional.body), /still being re-indexed/);
     } finally {
       await t.close();
     }
@@ -50,6 +55,8 @@ describe('A run-time SearchParameter across restarts', function () {
       assert.equal(status.processed, 6, 'resumed after the first batch: 2 before the restart, then a3..a5 and b-new');
       const found = await expectIds(t, 'Patient', { 'preferred-pharmacy': 'corner' }, [...STORED, 'b-new']);
       assert.deepEqual(found.warnings, []);
+      const conditional = await post(t, patientPreferring('ignored', 'Corner Pharmacy'), { 'If-None-Exist': 'preferred-pharmacy:exact=Corner Pharmacy' });
+      assert.equal(conditional.status, 412, 'once indexed, the condition finds the six matches');
       // retired now, it stays retired across the next restart
       assert.equal((await put(t, { ...sp, status: 'retired' })).status, 200);
     } finally {
