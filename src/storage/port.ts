@@ -12,6 +12,13 @@ export type IndexSpec = Record<string, 1 | -1>;
 /** Opaque handle of an engine transaction; pass it to every call that belongs to the transaction. */
 export interface StorageSession {
   readonly engine: string;
+  /**
+   * Savepoints, where the engine has them (embedded; MongoDB transactions have none): `savepoint()`
+   * marks the session's writes so far, `rollbackTo(mark)` takes back every write made after it and
+   * nothing else. A batch uses them to commit its entries together while each fails on its own.
+   */
+  savepoint?(): number;
+  rollbackTo?(mark: number): void;
 }
 
 export interface FindOptions {

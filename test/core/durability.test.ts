@@ -38,7 +38,7 @@ describe('Durability of acknowledged writes', function () {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-fhir-durability-'));
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  it('finds every acknowledged write after the server is killed with SIGKILL and restarted', async () => {
+  it('finds every acknowledged write (creates, an update, the stored entries of a batch) after the server is killed with SIGKILL and restarted', async () => {
     const first = await startServerProcess(dataDir);
     const writes = Array.from({ length: 200 }, async (_, i) => {
       const res = await fetch(`${first.base}/Practitioner`, {
@@ -55,17 +55,35 @@ describe('Durability of acknowledged writes', function () {
       body: JSON.stringify({ resourceType: 'Practitioner', id: 'kept', name: [{ family: 'Kept' }] }),
     });
     assert.equal(updated.status, 201);
+    // A batch commits its entries together: those answered 201 must survive, the refused one must not exist.
+    const batch = await fetch(first.base, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: Array.from({ length: 30 }, (_, i) => ({
+          resource: { resourceType: 'Practitioner', name: [{ family: `Batch ${i}` }], ...(i === 7 ? { gender: 'bogus' } : {}) },
+          request: { method: 'POST', url: 'Practitioner' },
+        })),
+      }),
+    });
+    assert.equal(batch.status, 200);
+    const batchEntries = ((await batch.json()) as { entry: { response: { status: string; location?: string } }[] }).entry;
+    const batchIds = batchEntries.filter((e) => e.response.status.startsWith('201')).map((e) => /Practitioner\/([^/]+)/.exec(e.response.location ?? '')?.[1] as string);
+    assert.equal(batchIds.length, 29);
+    assert.match(batchEntries[7].response.status, /^422/);
     const ids = await Promise.all(writes);
     await killed(first.child);
 
     const second = await startServerProcess(dataDir);
     try {
-      for (const id of [...ids, 'kept']) {
+      for (const id of [...ids, ...batchIds, 'kept']) {
         const res = await fetch(`${second.base}/Practitioner/${id}`);
         assert.equal(res.status, 200, `Practitioner/${id} was acknowledged but is missing after the restart`);
       }
       const history = await fetch(`${second.base}/Practitioner/_history?_count=1000`);
-      assert.equal(((await history.json()) as { entry: unknown[] }).entry.length, 201);
+      assert.equal(((await history.json()) as { entry: unknown[] }).entry.length, 230, 'the refused batch entry left nothing behind');
     } finally {
       await killed(second.child);
     }

@@ -9,6 +9,8 @@ export class EmbeddedSession implements StorageSession {
   /** Per collection: the new state of each touched document, or null once deleted. */
   readonly pending = new Map<string, Map<string, Document | null>>();
   private closed = false;
+  /** What each stage() replaced, oldest first: rollbackTo() puts it back. */
+  private readonly undo: { docs: Map<string, Document | null>; id: string; had: boolean; previous: Document | null | undefined }[] = [];
 
   pendingFor(collection: string): Map<string, Document | null> | undefined {
     return this.pending.get(collection);
@@ -18,7 +20,25 @@ export class EmbeddedSession implements StorageSession {
     if (this.closed) throw new Error('The transaction has already ended');
     let docs = this.pending.get(collection);
     if (!docs) this.pending.set(collection, (docs = new Map()));
+    this.undo.push({ docs, id, had: docs.has(id), previous: docs.get(id) });
     docs.set(id, doc);
+  }
+
+  savepoint(): number {
+    return this.undo.length;
+  }
+
+  /**
+   * Back to the state at `mark`. Staged-document indexes (stored-collection.ts) may still list a
+   * taken-back id: they narrow candidates only, and every candidate is read from `pending` again.
+   */
+  rollbackTo(mark: number): void {
+    if (this.closed) throw new Error('The transaction has already ended');
+    while (this.undo.length > mark) {
+      const { docs, id, had, previous } = this.undo.pop() as (typeof this.undo)[number];
+      if (had) docs.set(id, previous as Document | null);
+      else docs.delete(id);
+    }
   }
 
   close(): void {
