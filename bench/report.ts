@@ -168,6 +168,23 @@ export function checkGoals(sizes: SizeResult[]): GoalCheck[] {
   add('patient search at 100k p50 ≤ 3 ms', w('search-patient'), (r) => [`p50 ${ms(r.p50)} ms`, judged((r.p50 ?? Infinity) <= 3)]);
   add('token search at 100k p50 ≤ 10 ms', w('search-code'), (r) => [`p50 ${ms(r.p50)} ms`, judged((r.p50 ?? Infinity) <= 10)]);
   add('transaction ingest ≥ 5,000 resources/s', w('transaction'), (r) => [`${f0(r.resourcesPerSecond)} resources/s`, (r.resourcesPerSecond ?? 0) >= 5000]);
+  // Issue 17 part 2: validated writes against the peer, measured in the same run (ratios of resources/s).
+  const peerOf = (id: string) => largest.peer?.workloads[id];
+  const ratio = (id: string, wanted: number, what: string): void => {
+    const ours = w(id);
+    const peer = peerOf(id);
+    if (!ours?.available || !peer?.available) {
+      goals.push({ goal: `${what} ≥ ${wanted}× the peer`, measured: !largest.peer ? 'no peer in this run' : 'not available', met: null });
+      return;
+    }
+    const per = (r: WorkloadResult) => r.resourcesPerSecond ?? r.rps ?? 0;
+    const x = per(ours) / per(peer);
+    goals.push({ goal: `${what} ≥ ${wanted}× the peer`, measured: `${f0(per(ours))} vs ${f0(per(peer))} resources/s = ${x.toFixed(2)}× ${at}${validation}`, met: x >= wanted && !validation });
+  };
+  add('validated transaction ingest ≥ 15,000 resources/s at 100k', w('transaction'), (r) => [`${f0(r.resourcesPerSecond)} resources/s`, judged((r.resourcesPerSecond ?? 0) >= 15000)]);
+  ratio('transaction', 0.5, 'validated transaction ingest (peer unvalidated)');
+  ratio('create', 1.5, 'validated create (peer with validation)');
+  ratio('batch', 1.0, '200-entry batch load');
   goals.push({
     goal: 'RSS at 100k ≤ 600 MB (the larger of after load and after the run)',
     measured: `${f0(rssForGoal(largest.ours))} MB: ${f0(largest.ours.rssAfterLoadMb)} MB after load, ${f0(largest.ours.rssAfterRunMb)} MB after the run ${at}`,

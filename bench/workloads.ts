@@ -34,6 +34,7 @@ export interface Workload {
 
 const REQUESTS_PER_WORKLOAD = 2000;
 export const TRANSACTION_ENTRIES = 100;
+export const BATCH_ENTRIES = 200;
 
 /** A search parameter of ours over CarePlan.supportingInfo, if profiles/ defines one. */
 export function supportingInfoParameter(): { code: string; file: string } | undefined {
@@ -171,6 +172,25 @@ export function buildWorkloads(patients: number, seed = DEFAULT_SEED, quick = fa
     next = built.next;
     bundles.push({ method: 'POST', path: '/', body: built.body });
   }
+  // Batch load: Bundles of 200 independent creates of MedicationStatements for loaded patients.
+  const batches: BenchRequest[] = [];
+  for (let b = 0; b < (quick ? 10 : 40); b++) {
+    const entry: BundleEntry[] = Array.from({ length: BATCH_ENTRIES }, () => {
+      const p = rng.pick(sampled);
+      const resource = JSON.parse(JSON.stringify(medicationStatement(undefined, p.patientId, pickMedicine(rng), rng.int(0, 500), 'active'))) as Resource;
+      return { resource, request: { method: 'POST', url: 'MedicationStatement' } };
+    });
+    batches.push({ method: 'POST', path: '/', body: JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry } satisfies Bundle) });
+  }
+  workloads.push({
+    id: 'batch',
+    label: `batch load, ${BATCH_ENTRIES}-entry Bundles of MedicationStatement creates`,
+    requests: batches,
+    expect: [200],
+    resourcesPerRequest: BATCH_ENTRIES,
+    connections: 4,
+    mutates: true,
+  });
   workloads.push({
     id: 'transaction',
     label: `transaction ingest, ${TRANSACTION_ENTRIES}-entry Bundles`,

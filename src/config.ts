@@ -94,7 +94,7 @@ export interface ServerConfig {
     lenientUnknownProfiles: boolean;
     /** Worker threads that validate; 0 validates on the event loop. */
     workers: number;
-    /** Stage 2 of the pipeline: 'medplum' (the generic reference validator) or 'compiled' (VALIDATION_STRUCTURAL_STAGE). */
+    /** Stage 2 of the pipeline: 'compiled' (default) or 'medplum', the generic reference it is tested against (VALIDATION_STRUCTURAL_STAGE). */
     structuralStage: 'medplum' | 'compiled';
   };
   /** The MTM process: follow-up cadence, the year's CMS Part D targeting criteria (42 CFR 423.153(d)(2)). */
@@ -134,7 +134,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 
 function structuralStage(env: Env): 'medplum' | 'compiled' {
   const raw = env.VALIDATION_STRUCTURAL_STAGE?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return 'medplum';
+  if (raw === undefined || raw === '') return 'compiled';
   if (raw === 'medplum' || raw === 'compiled') return raw;
   throw new Error(`Configuration VALIDATION_STRUCTURAL_STAGE must be medplum or compiled, got "${env.VALIDATION_STRUCTURAL_STAGE}"`);
 }

@@ -91,10 +91,22 @@ async function once(base: string, request: BenchRequest, timeoutMs: number): Pro
     const ms = performance.now() - started;
     const result: Preflight = { status: res.status, ms };
     try {
-      const body = JSON.parse(text) as { resourceType?: string; entry?: unknown[]; total?: number; issue?: Array<{ diagnostics?: string; details?: { text?: string } }> };
+      const body = JSON.parse(text) as {
+        resourceType?: string;
+        type?: string;
+        entry?: Array<{ response?: { status?: string; outcome?: { issue?: Array<{ diagnostics?: string }> } } }>;
+        total?: number;
+        issue?: Array<{ diagnostics?: string; details?: { text?: string } }>;
+      };
       if (body.resourceType === 'Bundle') {
         result.entries = body.entry?.length ?? 0;
         if (typeof body.total === 'number') result.total = body.total;
+      }
+      // A batch answers 200 whatever its entries did: one failed entry makes the workload unfit to compare (207).
+      const failed = body.type === 'batch-response' ? (body.entry ?? []).filter((e) => !e.response?.status?.startsWith('2')) : [];
+      if (failed.length) {
+        result.status = 207;
+        result.message = `${failed.length} of ${body.entry?.length} batch entries failed, e.g. ${failed[0].response?.status}: ${failed[0].response?.outcome?.issue?.[0]?.diagnostics ?? ''}`.slice(0, 300);
       }
       if (body.resourceType === 'OperationOutcome' && res.status >= 400) {
         result.message = body.issue?.map((i) => i.details?.text ?? i.diagnostics).filter(Boolean).join('; ').slice(0, 300);

@@ -26,7 +26,6 @@ import {
   getDataType,
   getElementDefinitionFromElements,
   getNestedProperty,
-  getTypedPropertyValue,
   getTypedPropertyValueWithSchema,
   getTypedPropertyValueWithoutSchema,
   isEmpty,
@@ -42,7 +41,7 @@ import type { InternalSchemaElement, InternalTypeSchema, SlicingRules, TypedValu
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { PrimitiveCheck } from './compiled-primitives';
 import { primitiveCheck } from './compiled-primitives';
-import { compileSimpleRule } from './simple-fhirpath';
+import { compileShortCircuit, compileSimpleRule } from './simple-fhirpath';
 
 export type TypedValueWithPath = TypedValue & { path: string };
 
@@ -77,6 +76,7 @@ function compileConstraints(constraints: InternalSchemaElement['constraints']): 
       result.push({ constraint, evaluate: (value) => simple(value.value) });
       continue;
     }
+    const shortCircuit = compileShortCircuit(constraint.expression, 'medplum');
     let atom: ReturnType<typeof parseFhirPath> | undefined;
     let parseError: unknown;
     try {
@@ -85,6 +85,8 @@ function compileConstraints(constraints: InternalSchemaElement['constraints']): 
       parseError = error;
     }
     const evaluate: Evaluate = (value, run) => {
+      const decided = shortCircuit?.(value.value);
+      if (decided !== undefined) return decided;
       const variables: Record<string, TypedValue> = { '%context': value, '%ucum': UCUM_VALUE };
       const resource = run.resources[run.resources.length - 1];
       if (resource) variables['%resource'] = toTypedValue(resource);
@@ -115,11 +117,11 @@ export function checkConstraints(constraints: readonly CompiledConstraint[], val
 
 /** What an element holds in one parent: one value, an array of them, or a value whose `value` is undefined. */
 type Found = TypedValueWithPath | TypedValueWithPath[];
-/** How one element's values are read from its parent object: the JSON keys tried, in the schema's type order. */
-type Getter = (parent: TypedValueWithPath) => Found;
+/** How one element's values are read from its parent object (the JSON keys tried, in the schema's type order); undefined when absent. */
+type Getter = (parent: TypedValueWithPath) => Found | undefined;
 
-function withPath(tv: TypedValue | TypedValue[] | undefined, parentPath: string, key: string): TypedValueWithPath | TypedValueWithPath[] {
-  if (tv === undefined) return { type: 'undefined', value: undefined, path: `${parentPath}.${key}` };
+function withPath(tv: TypedValue | TypedValue[] | undefined, parentPath: string, key: string): Found | undefined {
+  if (tv === undefined) return undefined;
   if (Array.isArray(tv)) return tv.map((v, i) => ({ type: v.type, value: v.value, path: `${parentPath}.${key}[${i}]` }));
   return { type: tv.type, value: tv.value, path: `${parentPath}.${key}` };
 }
@@ -127,7 +129,7 @@ function withPath(tv: TypedValue | TypedValue[] | undefined, parentPath: string,
 function buildGetter(key: string, lookup: InternalTypeSchema | undefined): Getter {
   const ed = lookup ? getElementDefinitionFromElements(lookup.elements, key) : undefined;
   if (!ed) return (parent) => withPath(parent.value ? getTypedPropertyValueWithoutSchema(parent, key) : undefined, parent.path, key);
-  if (!ed.type?.length) return (parent) => withPath(undefined, parent.path, key);
+  if (!ed.type?.length) return () => undefined;
   const last = ed.path.slice(ed.path.lastIndexOf('.') + 1);
   const choice = last.endsWith('[x]');
   const base = choice ? last.slice(0, -3) : last;
@@ -138,21 +140,21 @@ function buildGetter(key: string, lookup: InternalTypeSchema | undefined): Gette
   });
   return (parent) => {
     const obj = parent.value as Record<string, unknown> | undefined;
-    if (!obj) return withPath(undefined, parent.path, key);
+    if (!obj) return undefined;
     for (const c of candidates) {
       const raw = obj[c.name];
       const extension = obj[c.extension];
       if (raw === undefined && extension === undefined) continue;
       // Primitive extensions merge into the value: done by the reference's own code.
       if (extension) return withPath(getTypedPropertyValueWithSchema(parent, key, ed), parent.path, key);
-      if (isEmpty(raw)) return withPath(undefined, parent.path, key);
+      if (isEmpty(raw)) return undefined;
       if (Array.isArray(raw)) {
         const prefix = `${parent.path}.${key}[`;
         return raw.map((v, i) => ({ type: typeOf(c.resultType, v), value: v, path: `${prefix}${i}]` }));
       }
       return { type: typeOf(c.resultType, raw), value: raw, path: `${parent.path}.${key}` };
     }
-    return withPath(undefined, parent.path, key);
+    return undefined;
   };
 }
 
@@ -162,8 +164,12 @@ const typeOf = (type: string, value: unknown): string =>
 /** Compiled checks of one element of a type schema. */
 interface CompiledElement {
   key: string;
-  /** What the element holds in the parent: one Found, or several for a profile key inside a data type ("period.start"). */
-  get(parent: TypedValueWithPath): Found[];
+  /** min > 0: an absent value is "Missing required property". */
+  required: boolean;
+  /** A profile key inside a data type ("period.start"): read with getAll, several Founds. */
+  nested: boolean;
+  get(parent: TypedValueWithPath): Found | undefined;
+  getAll(parent: TypedValueWithPath): Found[];
   /** The checks of one Found; false when the reference would stop looking at the others. */
   visit(found: Found, path: string, run: Run): boolean;
 }
@@ -177,10 +183,13 @@ function compileElement(key: string, element: InternalSchemaElement, lookup: Int
   const references = referenceCheck(element);
   const checkValue = valueCheck();
   // A profile key inside a data type (e.g. "period.start") is rare: read as the reference reads it.
-  const getter = key.includes('.') ? undefined : buildGetter(key, lookup);
+  const nested = key.includes('.');
   return {
     key,
-    get: getter ? (parent) => [getter(parent)] : (parent) => getNestedProperty(parent, key, { withPath: true }),
+    required: element.min > 0,
+    nested,
+    get: nested ? () => undefined : buildGetter(key, lookup),
+    getAll: (parent) => getNestedProperty(parent, key, { withPath: true }),
     visit(found, path, run) {
       if (!Array.isArray(found) && found.value === undefined) {
         if (element.min > 0) run.issues.push(createStructureIssue(found.path, 'Missing required property'));
@@ -304,7 +313,8 @@ function valueCheck(): (value: TypedValueWithPath, run: Run) => void {
 export class CompiledType {
   private readonly elements: CompiledElement[];
   private readonly children = new Map<string, CompiledType>();
-  private readonly choicePrefixes: Set<string>;
+  /** For each choice element ("value" of value[x]): how its value is read, to tell a choice key from an unknown one. */
+  private readonly choices: Map<string, Getter>;
 
   constructor(
     private readonly schema: InternalTypeSchema,
@@ -312,7 +322,8 @@ export class CompiledType {
   ) {
     const lookup = tryGetDataType(typeName);
     this.elements = Object.entries(schema.elements).map(([key, element]) => compileElement(key, element, lookup));
-    this.choicePrefixes = new Set(Object.keys(schema.elements).filter((k) => k.endsWith('[x]')).map((k) => k.slice(0, -3)));
+    const prefixes = Object.keys(schema.elements).filter((k) => k.endsWith('[x]')).map((k) => k.slice(0, -3));
+    this.choices = new Map(prefixes.map((prefix) => [prefix, buildGetter(prefix, lookup)]));
   }
 
   /**
@@ -323,20 +334,33 @@ export class CompiledType {
     const resource = isResource(obj.value);
     if (resource) run.resources.push(obj.value as Resource);
     for (const element of this.elements) {
-      const all = element.get(obj);
-      const path = `${at}.${element.key}`;
-      for (const found of all) if (!element.visit(found, path, run)) break;
-      // Then into every complex value, as the data type (or backbone type) it is.
-      for (const found of all) {
-        if (Array.isArray(found)) {
-          for (const value of found) if (!isPrimitiveType(value.type)) this.child(value.type).validateObject(value, path, run);
-        } else if (found.value !== undefined && !isPrimitiveType(found.type)) {
-          this.child(found.type).validateObject(found, path, run);
-        }
+      if (element.nested) {
+        const path = `${at}.${element.key}`;
+        const all = element.getAll(obj);
+        for (const found of all) if (!element.visit(found, path, run)) break;
+        for (const found of all) this.descend(found, path, run);
+        continue;
       }
+      const found = element.get(obj);
+      if (found === undefined) {
+        if (element.required) run.issues.push(createStructureIssue(`${obj.path}.${element.key}`, 'Missing required property'));
+        continue;
+      }
+      const path = `${at}.${element.key}`;
+      element.visit(found, path, run);
+      this.descend(found, path, run);
     }
     this.checkAdditionalProperties(obj, run);
     if (resource) run.resources.pop();
+  }
+
+  /** Into every complex value, as the data type (or backbone type) it is. */
+  private descend(found: Found, path: string, run: Run): void {
+    if (Array.isArray(found)) {
+      for (const value of found) if (!isPrimitiveType(value.type)) this.child(value.type).validateObject(value, path, run);
+    } else if (found.value !== undefined && !isPrimitiveType(found.type)) {
+      this.child(found.type).validateObject(found, path, run);
+    }
   }
 
   private child(type: string): CompiledType {
@@ -379,15 +403,16 @@ export class CompiledType {
 
   /** "valueString" (or "_valueString") -> "value[x]" when the object has a value of that choice. */
   private choiceOf(parent: TypedValue, key: string): string | undefined {
-    if (this.choicePrefixes.size === 0) return undefined;
+    if (this.choices.size === 0) return undefined;
     const extension = key.startsWith('_');
     const name = extension ? key.slice(1) : key;
     // The reference splits the name before each capital and tries each growing prefix.
     for (let i = 1; i <= name.length; i++) {
       if (i < name.length && !(name[i] >= 'A' && name[i] <= 'Z')) continue;
       const prefix = name.slice(0, i);
-      if (!this.choicePrefixes.has(prefix)) continue;
-      return getTypedPropertyValue(parent, prefix) ? `${extension ? '_' : ''}${prefix}[x]` : undefined;
+      const getter = this.choices.get(prefix);
+      if (!getter) continue;
+      return getter(parent as TypedValueWithPath) !== undefined ? `${extension ? '_' : ''}${prefix}[x]` : undefined;
     }
     return undefined;
   }

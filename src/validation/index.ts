@@ -49,7 +49,7 @@ export interface ResourceValidatorOptions {
   lenientUnknownProfiles: boolean;
   /** Profiles required per resource type even without meta.profile; DEFAULT_REQUIRED_PROFILES when absent, [] for none. */
   requiredProfiles?: readonly RequiredProfileRule[];
-  /** Stage 2: Medplum's generic validator ('medplum', the reference) or the compiled one ('compiled'); default 'medplum'. */
+  /** Stage 2: the compiled one ('compiled', default) or Medplum's generic validator ('medplum', the reference). */
   structuralStage?: StructuralStageName;
   /** Load terminology and compile the MTM types now rather than on the first requests (default true). */
   warmUp?: boolean;

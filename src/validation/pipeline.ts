@@ -39,7 +39,7 @@ export interface ValidationResult {
 export interface PipelineOptions {
   lenientUnknownProfiles: boolean;
   requiredProfiles: readonly RequiredProfileRule[];
-  /** Which stage 2 runs: Medplum's generic validator (the reference) or the compiled one; 'medplum' when absent. */
+  /** Which stage 2 runs: the compiled one (default) or Medplum's generic validator, the reference it is tested against. */
   structuralStage?: StructuralStageName;
 }
 
@@ -78,7 +78,7 @@ export class ValidationPipeline {
 
   constructor(private readonly options: PipelineOptions) {
     loadBaseDefinitions();
-    this.medplum = createStructuralStage(options.structuralStage ?? 'medplum');
+    this.medplum = createStructuralStage(options.structuralStage ?? 'compiled');
     for (const sd of mtmStructureDefinitions()) {
       this.profiles.set(sd.url as string, { sd, type: sd.type as string });
       this.medplum.register(sd);

@@ -24,7 +24,7 @@ export type SimpleRule = (value: unknown) => boolean;
  */
 export type Semantics = 'medplum' | 'fhirpath.js';
 
-type Token = { kind: 'name' | 'op' | 'punct'; text: string };
+type Token = { kind: 'name' | 'op' | 'punct' | 'string'; text: string };
 
 const OPERATORS = new Set(['and', 'or', 'xor', 'implies']);
 /** FHIRPath precedence, higher binds tighter (=, != over and, over or/xor, over implies). */
@@ -44,7 +44,7 @@ const CHOICE_SUFFIXES = new Set(
 
 function tokenize(expression: string): Token[] | undefined {
   const tokens: Token[] = [];
-  const re = /\s*(?:([A-Za-z_][A-Za-z0-9_]*)|(!=|=|\(|\)|\.))/y;
+  const re = /\s*(?:([A-Za-z_][A-Za-z0-9_]*)|(!=|=|\(|\)|\.)|'((?:[^'\\]|\\.)*)')/y;
   let at = 0;
   while (at < expression.length) {
     if (/^\s*$/.test(expression.slice(at))) break;
@@ -52,8 +52,10 @@ function tokenize(expression: string): Token[] | undefined {
     const m = re.exec(expression);
     if (!m) return undefined;
     at = re.lastIndex;
-    if (m[1] !== undefined) tokens.push({ kind: OPERATORS.has(m[1]) ? 'op' : 'name', text: m[1] });
-    else tokens.push({ kind: m[2] === '=' || m[2] === '!=' ? 'op' : 'punct', text: m[2] });
+    if (m[1] !== undefined) tokens.push({ kind: OPERATORS.has(m[1]) || m[1] === 'contains' ? 'op' : 'name', text: m[1] });
+    else if (m[2] !== undefined) tokens.push({ kind: m[2] === '=' || m[2] === '!=' ? 'op' : 'punct', text: m[2] });
+    else if (/\\/.test(m[3])) return undefined;
+    else tokens.push({ kind: 'string', text: m[3] });
   }
   return tokens;
 }
@@ -78,6 +80,12 @@ const isEmptyValue = (v: unknown): boolean =>
 function step(nodes: unknown[], name: string, medplum: boolean): unknown[] {
   const next: unknown[] = [];
   for (const node of nodes) {
+    if (!medplum && node !== null && node !== undefined && typeof node !== 'object') {
+      // fhirpath.js reads a property of a string or number as JavaScript does ("text".search is a function).
+      const own = (Object(node) as Record<string, unknown>)[name];
+      if (own !== undefined && own !== null) next.push(own);
+      continue;
+    }
     if (node === null || typeof node !== 'object' || Array.isArray(node)) continue;
     const record = node as Record<string, unknown>;
     let value = record[name];
@@ -157,35 +165,55 @@ class Parser {
     return rule;
   }
 
-  /** path.exists() or path.empty() */
+  /** path.exists(), path.empty(), or path contains 'text' (true when some value of the path equals the string). */
   private presence(): SimpleRule | undefined {
     const names: string[] = [];
     for (;;) {
       const name = this.peek();
       if (name?.kind !== 'name' || !/^[a-z]/.test(name.text)) return undefined;
       this.at++;
-      if (this.peek()?.text !== '.') return undefined;
-      this.at++;
-      const fn = this.peek();
-      if ((fn?.text === 'exists' || fn?.text === 'empty') && this.tokens[this.at + 1]?.text === '(' && this.tokens[this.at + 2]?.text === ')') {
-        names.push(name.text);
-        this.at += 3;
-        const exists = fn.text === 'exists';
-        const medplum = this.medplum;
-        return (value) => {
-          let nodes: unknown[] = [value];
-          for (const n of names) {
-            nodes = step(nodes, n, medplum);
-            if (nodes.length === 0) break;
-          }
-          if (!medplum) return nodes.length > 0 === exists;
-          // Medplum: exists() needs every item non-empty, empty() every item empty.
-          return exists ? nodes.length > 0 && nodes.every((n) => !isEmptyValue(n)) : nodes.every(isEmptyValue);
-        };
-      }
       names.push(name.text);
+      const next = this.peek();
+      if (next?.text === '.') {
+        const fn = this.tokens[this.at + 1];
+        if ((fn?.text === 'exists' || fn?.text === 'empty') && this.tokens[this.at + 2]?.text === '(' && this.tokens[this.at + 3]?.text === ')') {
+          this.at += 4;
+          return presenceRule(names, fn.text === 'exists', this.medplum);
+        }
+        this.at++;
+        continue;
+      }
+      const literal = this.tokens[this.at + 1];
+      // contains binds looser than = and !=: "a contains 'x' = b" is left to the general engine.
+      if (next?.text === 'contains' && literal?.kind === 'string' && literal.text && !['=', '!='].includes(this.tokens[this.at + 2]?.text ?? '')) {
+        this.at += 2;
+        return containsRule(names, literal.text, this.medplum);
+      }
+      return undefined;
     }
   }
+}
+
+function navigate(value: unknown, names: readonly string[], medplum: boolean): unknown[] {
+  let nodes: unknown[] = [value];
+  for (const n of names) {
+    nodes = step(nodes, n, medplum);
+    if (nodes.length === 0) break;
+  }
+  return nodes;
+}
+
+function presenceRule(names: readonly string[], exists: boolean, medplum: boolean): SimpleRule {
+  return (value) => {
+    const nodes = navigate(value, names, medplum);
+    if (!medplum) return nodes.length > 0 === exists;
+    // Medplum: exists() needs every item non-empty, empty() every item empty.
+    return exists ? nodes.length > 0 && nodes.every((n) => !isEmptyValue(n)) : nodes.every(isEmptyValue);
+  };
+}
+
+function containsRule(names: readonly string[], literal: string, medplum: boolean): SimpleRule {
+  return (value) => navigate(value, names, medplum).some((n) => (n !== null && typeof n === 'object' ? (n as { valueOf(): unknown }).valueOf() : n) === literal);
 }
 
 function combine(op: string, left: SimpleRule, right: SimpleRule): SimpleRule {
@@ -216,4 +244,49 @@ export function compileSimpleRule(expression: string, semantics: Semantics): Sim
     cache.set(key, rule);
   }
   return rule ?? undefined;
+}
+
+/**
+ * For an expression that is not a presence rule as a whole but starts with one (`offset.empty() or
+ * (...)`, `duration.exists() implies duration >= 0`): the result when that first operand decides it
+ * (true or ..., false implies ..., false and ...), else undefined and the general engine answers.
+ */
+export type ShortCircuit = (value: unknown) => boolean | undefined;
+
+const LOWEST_FIRST = ['implies', 'or', 'and'] as const;
+
+/** The operands of the lowest-precedence operator at the top level, split at its first occurrence. */
+function firstOperand(expression: string): { op: (typeof LOWEST_FIRST)[number]; left: string } | undefined {
+  const found = new Map<string, number>();
+  let depth = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (c === "'" || c === '`') {
+      const end = expression.indexOf(c, i + 1);
+      if (end < 0) return undefined;
+      i = end;
+    } else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && /\s/.test(c)) {
+      const word = /^\s(implies|or|xor|and)\s/.exec(expression.slice(i));
+      if (word && !found.has(word[1])) found.set(word[1], i);
+    }
+  }
+  // xor needs both operands; with one at the top level below and/or/implies nothing can be decided early.
+  for (const op of LOWEST_FIRST) {
+    if (op === 'and' && found.has('xor')) return undefined;
+    const at = found.get(op);
+    if (at !== undefined) return { op, left: expression.slice(0, at) };
+    if (op === 'implies' && found.has('xor')) return undefined;
+  }
+  return undefined;
+}
+
+export function compileShortCircuit(expression: string, semantics: Semantics): ShortCircuit | undefined {
+  const split = firstOperand(expression);
+  const left = split && compileSimpleRule(split.left, semantics);
+  if (!split || !left) return undefined;
+  if (split.op === 'implies') return (value) => (left(value) ? undefined : true);
+  if (split.op === 'or') return (value) => (left(value) ? true : undefined);
+  return (value) => (left(value) ? undefined : false);
 }

@@ -5,7 +5,7 @@ import { evalFhirPathTyped, toTypedValue, tryGetDataType } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { mtmStructureDefinitions } from '../../src/conformance';
 import { loadBaseDefinitions } from '../../src/fhir/definitions';
-import { compileSimpleRule } from '../../src/validation/simple-fhirpath';
+import { compileShortCircuit, compileSimpleRule } from '../../src/validation/simple-fhirpath';
 import { baseResources, invalidVariants, mutatedResources } from './differential-corpus';
 
 /**
@@ -30,13 +30,16 @@ describe('presence rules compiled to closures agree with the FHIRPath engines th
   const all = [...corpus, ...mutatedResources(corpus.slice(0, 60), 60)];
   for (const { resource } of all) for (const c of tryGetDataType(resource.resourceType)?.constraints ?? []) add(resource.resourceType, c.expression);
   for (const c of tryGetDataType('Extension')?.constraints ?? []) add('Extension', c.expression);
+  // Element constraints of Timing.repeat (tim-1 to tim-10): most start with a presence rule.
+  for (const c of tryGetDataType('Timing')?.elements.repeat?.constraints ?? []) add('Timing.repeat', c.expression);
 
-  const extensionsIn = (value: unknown, found: unknown[] = []): unknown[] => {
-    if (Array.isArray(value)) for (const v of value) extensionsIn(v, found);
+  /** The values of the given keys anywhere in the value (extension objects, Timing.repeat objects). */
+  const valuesAt = (value: unknown, keys: string[], found: unknown[] = []): unknown[] => {
+    if (Array.isArray(value)) for (const v of value) valuesAt(v, keys, found);
     else if (value && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
-        if ((k === 'extension' || k === 'modifierExtension') && Array.isArray(v)) for (const e of v) if (e && typeof e === 'object') found.push(e);
-        extensionsIn(v, found);
+        if (keys.includes(k)) for (const e of Array.isArray(v) ? v : [v]) if (e && typeof e === 'object' && !Array.isArray(e)) found.push(e);
+        valuesAt(v, keys, found);
       }
     }
     return found;
@@ -46,39 +49,41 @@ describe('presence rules compiled to closures agree with the FHIRPath engines th
     const out: { type: string; value: unknown }[] = [];
     for (const { resource } of all) {
       out.push({ type: resource.resourceType, value: resource });
-      for (const e of extensionsIn(resource)) out.push({ type: 'Extension', value: e });
+      for (const e of valuesAt(resource, ['extension', 'modifierExtension'])) out.push({ type: 'Extension', value: e });
+      for (const r of valuesAt(valuesAt(resource, ['timing']), ['repeat'])) out.push({ type: 'Timing.repeat', value: r });
     }
     return out;
   }
 
   it('compiles the common invariants (dom-2, dom-4, dom-5, ext-1, our profiles\' presence rules) and none it cannot decide', () => {
-    for (const e of ['contained.contained.empty()', 'contained.meta.security.empty()', 'extension.exists() != value.exists()', 'dosage.text.exists()']) {
+    for (const e of ['contained.contained.empty()', 'contained.meta.security.empty()', 'extension.exists() != value.exists()', 'dosage.text.exists()', "coding.exists() implies coding.system contains 'x'"]) {
       assert.ok(compileSimpleRule(e, 'medplum'), e);
     }
-    for (const e of ["code.coding.system contains 'x'", 'start <= end', '%resource.id.exists()', 'a.where(b).exists()', 'Patient.name.exists()', 'a.exists(b)']) {
+    for (const e of ["code.coding.system contains 'x' = true", 'start <= end', '%resource.id.exists()', 'a.where(b).exists()', 'Patient.name.exists()', 'a.exists(b)']) {
       assert.equal(compileSimpleRule(e, 'medplum'), undefined, e);
     }
   });
 
   for (const semantics of ['medplum', 'fhirpath.js'] as const) {
-    it(`gives ${semantics}'s result for every compiled rule on every corpus resource and extension`, () => {
+    it(`gives ${semantics}'s result for every compiled rule, and every early answer, on every corpus resource, extension and Timing.repeat`, () => {
       let compared = 0;
       const differences: string[] = [];
       for (const { type, value } of contexts()) {
         for (const expression of rules.get(type) ?? []) {
           const rule = compileSimpleRule(expression, semantics);
-          if (!rule) continue;
+          const early = rule ? undefined : compileShortCircuit(expression, semantics);
+          const got = rule ? rule(value) : early?.(value);
+          if (got === undefined) continue;
           let want: unknown[];
           try {
             want =
               semantics === 'medplum'
-                ? evalFhirPathTyped(expression, [type === 'Extension' ? { type, value } : toTypedValue(value as Resource)], {}).map((v) => v.value)
+                ? evalFhirPathTyped(expression, [type === 'Extension' || type === 'Timing.repeat' ? { type: type === 'Extension' ? type : 'Element', value } : toTypedValue(value as Resource)], {}).map((v) => v.value)
                 : (fhirpath.evaluate(value, { base: type, expression }, undefined, r4model) as unknown[]);
           } catch {
             continue;
           }
           compared++;
-          const got = rule(value);
           if (want.length !== 1 || want[0] !== got) differences.push(`${type} ${expression} on ${JSON.stringify(value).slice(0, 160)}: engine ${JSON.stringify(want)}, rule ${got}`);
         }
       }
