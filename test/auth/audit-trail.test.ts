@@ -121,7 +121,9 @@ describe('Audit trail: an AuditEvent for every request that reads or writes pati
 });
 
 describe('Audit trail across a clean shutdown', () => {
-  it('stores every buffered read event before the server closes', async () => {
+  it('stores every buffered read event before the server closes', async function () {
+    // Two server start-ups, each with its validation worker: over 30 s on a machine at load average 25.
+    this.timeout(120_000);
     const t = await startTestServer();
     await loadAccessScenario(t);
     const reader = clientFor(t, security('reader-shutdown', 'system/*.rs'));
