@@ -106,8 +106,9 @@ export interface StorageEngine {
   /** "embedded" or "mongodb": logged at start and reported in the CapabilityStatement. */
   readonly kind: string;
   /**
-   * True when the engine answers range conditions and sorts from B-tree indexes (MongoDB), so the
-   * repository declares the indexes for them; the embedded engine narrows by equality keys only.
+   * True when the engine answers range conditions (and sorts, on MongoDB) from B-tree indexes, so
+   * the repository declares the indexes for them; the embedded engine keeps those that narrow ranges
+   * and sorts in memory.
    */
   readonly rangeIndexes?: boolean;
   collection<T extends Document>(name: string): DocumentCollection<T>;

@@ -66,4 +66,13 @@ describe('Selective searches examine only the resources they find', () => {
     assert.equal(completed.docsExamined, 3);
     assert.deepEqual(await examined('source:Practitioner', 'dr-patel'), { ids: ['ms-nguyen-acetaminophen', 'ms-nguyen-furosemide'], docsExamined: 2 });
   });
+
+  it('a date range nothing else pins (range index on the stored date ends)', async () => {
+    assert.deepEqual(await examined('effective', 'lt2020'), { ids: ['ms-nguyen-acetaminophen'], docsExamined: 1 });
+    // 'ge' is an $or of two ranges (one per stored end): the embedded engine reads both B-trees.
+    if (t.server.repository.engine.kind !== 'embedded') return;
+    const asserted = await examined('effective', 'ge2024-03-01');
+    assert.ok(asserted.ids.length > 0 && asserted.ids.length < stored);
+    assert.equal(asserted.docsExamined, asserted.ids.length);
+  });
 });

@@ -17,11 +17,13 @@ interface Row extends Document {
   vid: number;
   ts: number;
   deleted?: true;
-  sp?: Array<{ n: string; k?: string; s?: string; lo?: number }>;
+  sp?: Array<{ n: string; k?: string; s?: string; lo?: number; hi?: number }>;
   sk?: { a: Record<string, number> };
 }
 
 const INDEX = { 'sp.n': 1, 'sp.k': 1 } as const;
+/** The range indexes the repository declares (SearchIndexer.rangeIndexSpecs): date range ends, `ts`. */
+const RANGES = [{ 'sp.n': 1, 'sp.lo': 1 }, { 'sp.n': 1, 'sp.hi': 1 }, { ts: 1, _id: 1 }] as const;
 
 /** A deterministic pseudo-random sequence, so a failure can be replayed. */
 function lcg(seed: number): () => number {
@@ -45,6 +47,7 @@ function rows(count: number): Row[] {
       { n: 'status', k: pick(['active', 'completed', 'stopped']) },
       { n: 'date', lo: Math.floor(random() * 1000) },
     ];
+    sp[3].hi = (sp[3].lo as number) + Math.floor(random() * 50);
     const doc: Row = { _id: id, vid: 1 + (i % 3), ts: Math.floor(random() * 5000), sp, sk: { a: { date: sp[3].lo as number } } };
     if (i % 23 === 0) {
       doc.deleted = true;
@@ -57,6 +60,7 @@ function rows(count: number): Row[] {
 
 const ALIVE = { deleted: { $ne: true } };
 const code = (k: unknown, s?: string) => ({ sp: { $elemMatch: { n: 'code', k, ...(s ? { s } : {}) } } });
+const date = (condition: Record<string, unknown>) => ({ sp: { $elemMatch: { n: 'date', ...condition } } });
 
 const CASES: Array<[string, Filter, FindOptions]> = [
   ['one key, first page by _id', { $and: [ALIVE, code('c0', 'sys')] }, { sort: { _id: 1 }, limit: 21 }],
@@ -77,6 +81,14 @@ const CASES: Array<[string, Filter, FindOptions]> = [
   ['sorted by another key', { $and: [ALIVE, code('c1')] }, { sort: { 'sk.a.date': -1, _id: 1 }, limit: 15 }],
   ['pinned ids', { _id: { $in: ['nope', 'a', 'b'] } }, {}],
   ['nothing', { $and: [ALIVE, code('c404')] }, { sort: { _id: 1 }, limit: 20 }],
+  ['a date range nothing else pins', { $and: [ALIVE, date({ lo: { $gte: 100, $lt: 130 } })] }, { sort: { _id: 1 }, limit: 21 }],
+  ['a date range, every match, backwards', date({ hi: { $lte: 40 } }), { sort: { _id: -1 } }],
+  ['date alternatives served by two range indexes', date({ $or: [{ hi: { $gt: 1030 } }, { lo: { $gte: 10 }, hi: { $lte: 40 } }] }), { sort: { _id: 1 } }],
+  ['a date range on a keyset page', { $and: [date({ lo: { $gt: 900 } }), { _id: { $gt: 'm' } }] }, { sort: { _id: 1 }, limit: 10 }],
+  ['a number pinned on a range field', date({ lo: { $in: [500, 501] } }), {}],
+  ['a range with a string bound matches no number', date({ lo: { $gte: '5' } }), {}],
+  ['a top-level range (ts)', { ts: { $gte: 1000, $lt: 1200 } }, { sort: { _id: -1 }, limit: 7 }],
+  ['an alternative no index bounds: read in _id order', date({ $or: [{ lo: { $lt: 20 } }, { k: { $exists: false } }] }), { sort: { _id: 1 }, limit: 30 }],
   ['projection', { $and: [ALIVE, { sp: { $elemMatch: { n: 'patient', k: 'Patient/3' } } }] }, { projection: { _id: 1 }, sort: { _id: 1 } }],
 ];
 
@@ -106,6 +118,7 @@ describe('Embedded engine: finds over documents kept on disk answer as MongoDB d
       for (const doc of docs.slice(0, half)) await c.insertOne(doc, { session });
     });
     await c.createIndex(INDEX);
+    for (const spec of RANGES) await c.createIndex(spec);
     await engine.withTransaction(async (session) => {
       for (const doc of docs.slice(half)) await c.insertOne(doc, { session });
     });
@@ -123,6 +136,27 @@ describe('Embedded engine: finds over documents kept on disk answer as MongoDB d
     });
   }
 
+  it('a range nothing else pins examines only the documents in that range', async () => {
+    const c = engine.collection<Row>('Things');
+    for (const filter of [date({ lo: { $gte: 100, $lt: 130 } }), { ts: { $gte: 1000, $lt: 1100 } }, date({ $or: [{ hi: { $gt: 1030 } }, { lo: { $lt: 5 } }] })]) {
+      const matches = expected(docs, filter, {}).length;
+      assert.ok(matches > 0 && matches < docs.length / 10, `a selective range (${matches})`);
+      assert.equal((await c.explain(filter)).docsExamined, matches, JSON.stringify(filter));
+    }
+  });
+
+  it('builds each index once: opened again, the store reads no document to index it', async () => {
+    assert.equal(engine.stats().indexBuilds, 1 + RANGES.length, 'the first open built the indexes declared');
+    await engine.close();
+    engine = open(1);
+    const c = engine.collection<Row>('Things');
+    await c.createIndex(INDEX);
+    for (const spec of RANGES) await c.createIndex(spec);
+    // Asked for in another direction, the same B-tree serves it.
+    await c.createIndex({ ts: -1, _id: 1 });
+    assert.deepEqual(engine.stats(), { documentsParsed: 0, indexBuilds: 0 });
+  });
+
   it('finds the same after a restart, with a cache, through the indexes kept on disk', async () => {
     await engine.close();
     engine = open(1);
@@ -136,15 +170,19 @@ describe('Embedded engine: finds over documents kept on disk answer as MongoDB d
   it('sees updates and deletions through the index: old keys are gone, new ones found', async () => {
     const c = engine.collection<Row>('Things');
     const target = docs.find((d) => !d.deleted && d.sp?.[1]?.k === 'c0') as Row;
-    const moved: Row = { ...target, vid: target.vid + 1, sp: [{ n: 'code', s: 'sys', k: 'c99' }] };
+    const moved: Row = { ...target, vid: target.vid + 1, sp: [{ n: 'code', s: 'sys', k: 'c99' }, { n: 'date', lo: 2000, hi: 2001 }] };
     assert.equal((await c.replaceOne({ _id: target._id, vid: target.vid }, moved)).matchedCount, 1);
     docs[docs.indexOf(target)] = moved;
     const gone = docs.find((d) => !d.deleted && d.sp?.[1]?.k === 'c1') as Row;
     assert.equal((await c.deleteOne({ _id: gone._id })).deletedCount, 1);
     docs.splice(docs.indexOf(gone), 1);
-    for (const [, filter, options] of [...CASES, ['the new key', code('c99'), {}] as const]) {
+    const movedDate = date({ lo: { $gte: 2000 } });
+    for (const [, filter, options] of [...CASES, ['the new key', code('c99'), {}] as const, ['the new date', movedDate, {}] as const]) {
       assert.deepEqual((await c.find(filter, options)).map((d) => d._id), expected(docs, filter, options));
     }
+    assert.equal((await c.explain(movedDate)).docsExamined, 1, 'the new date is in the range index');
+    const old = date({ lo: target.sp?.[3]?.lo ?? -1 });
+    assert.equal((await c.explain(old)).docsExamined, expected(docs, old, {}).length, "the old date's entry is gone");
   });
 
   it("a transaction's staged writes take the place of the stored documents, for it alone", async () => {

@@ -60,6 +60,8 @@ interface PendingCommit {
 export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredCollectionHost {
   readonly kind = 'embedded';
   readonly historyClock = new EmbeddedHistoryClock();
+  /** Numbers in search values (date ranges, quantities) and `ts` are kept in B-trees too (key-indexes.ts). */
+  readonly rangeIndexes = true;
   /** Schema, every read, index builds, and small groups' writes. */
   private readonly sqlite: SqliteFile;
   private readonly writer: SqliteWriter;
@@ -77,6 +79,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
   private flushScheduled = false;
   private failure?: StorageWriteError;
   private readonly beforeDurable?: () => Promise<void>;
+  readonly counters = { documentsParsed: 0 };
 
   constructor(options: EmbeddedEngineOptions) {
     this.beforeDurable = options.beforeDurable;
@@ -100,6 +103,14 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
     let collection = this.stored.get(name);
     if (!collection) this.stored.set(name, (collection = new StoredCollection(name, this.sqlite, this.cache, this)));
     return collection as unknown as DocumentCollection<T>;
+  }
+
+  /**
+   * Work this engine did since it opened: documents read from SQLite and parsed, and indexes built
+   * from stored documents. Start-up on a populated store does neither (test/storage/start-up.test.ts).
+   */
+  stats(): { documentsParsed: number; indexBuilds: number } {
+    return { documentsParsed: this.counters.documentsParsed, indexBuilds: this.sqlite.keys.builds };
   }
 
   idle(): boolean {

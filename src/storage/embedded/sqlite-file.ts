@@ -25,9 +25,10 @@ export type PendingWrite =
   | { kind: 'delete'; collection: string; id: string };
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const LAYOUT_VERSION = 2;
+/** 3: numbers in an index's last field are ranges (doc_ranges), no longer keys. */
+const LAYOUT_VERSION = 3;
 /** Names everything a file holds (layout, key index tables): tools that keep stores (the bench) compare it. */
-export const STORAGE_FORMAT = `layout-${LAYOUT_VERSION}+keys-1`;
+export const STORAGE_FORMAT = `layout-${LAYOUT_VERSION}+keys-2`;
 const MAX_CACHED_STATEMENTS = 256;
 
 export function tableName(collection: string): string {
@@ -73,6 +74,16 @@ export class SqliteFile {
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version >= LAYOUT_VERSION) return;
+    if (version === 2) {
+      // Same tables; the key indexes filed numbers as keys. Forgotten here, each is built again
+      // from the documents by the first createIndex that asks for it (once).
+      this.db.transaction(() => {
+        this.db.exec('DROP TABLE IF EXISTS doc_keys');
+        this.db.exec('DROP TABLE IF EXISTS key_indexes');
+        this.db.pragma(`user_version = ${LAYOUT_VERSION}`);
+      })();
+      return;
+    }
     const tables = new Set((this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").raw().all() as [string][]).map((r) => r[0]));
     this.db.transaction(() => {
       if (tables.has('documents')) this.db.exec('ALTER TABLE documents RENAME TO documents_v1');

@@ -30,6 +30,7 @@ import { cacheKey, type DocumentCache } from './document-cache';
 import { compileFilter as compileFastFilter, type Predicate } from './fast-filter';
 import { compileFilter, runQuery } from './query';
 import type { EmbeddedSession, SessionRunner } from './session';
+import { servedSpec } from './key-indexes';
 import type { SqliteFile } from './sqlite-file';
 import { after, bodies, exists, idBounds, keyChunk, planFind, scanChunk, type Plan } from './stored-queries';
 import { conjuncts, ValueIndex } from './value-index';
@@ -42,6 +43,8 @@ export interface StoredCollectionHost extends SessionRunner {
   drained(): Promise<void>;
   /** Registers an index with the writer thread. */
   declareIndex(collection: string, ix: number, spec: IndexSpec): void;
+  /** What the engine counts for tests and operators (EmbeddedEngine.stats). */
+  readonly counters: { documentsParsed: number };
 }
 
 const FIRST_CHUNK = 32;
@@ -112,7 +115,7 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
    * every later commit files its documents under it; an index already on disk costs nothing.
    */
   async createIndex(spec: IndexSpec): Promise<void> {
-    if (JSON.stringify(spec) === JSON.stringify({ _id: 1 })) return;
+    if (!servedSpec(spec)) return; // _id is the primary key; sorts on other keys run in memory
     while (!this.sqlite.keys.find(this.name, spec)) {
       if (!this.host.idle()) {
         await this.host.drained();
@@ -130,7 +133,7 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
     if (cached) return cached;
     const row = bodies(this.sqlite, this.name, [id])[0];
     if (!row) return undefined;
-    const doc = JSON.parse(row[1]) as T;
+    const doc = this.parse(row[1]);
     this.cache.set(key, doc, row[1].length);
     return doc;
   }
@@ -251,7 +254,9 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
   private *storedCandidates(filter: Filter, dir: 1 | -1, shadowed: (id: string) => boolean): Generator<T> {
     const plan: Plan = planFind(filter, this.sqlite.keys.of(this.name), this.sqlite);
     if (plan.kind === 'ids') {
-      const ids = [...new Set(plan.ids)].filter((id) => !shadowed(id)).sort();
+      const { lo, hi } = idBounds(filter);
+      const within = (id: string) => (!lo || (lo.inclusive ? id >= lo.id : id > lo.id)) && (!hi || (hi.inclusive ? id <= hi.id : id < hi.id));
+      const ids = [...new Set(plan.ids)].filter((id) => within(id) && !shadowed(id)).sort();
       if (dir === -1) ids.reverse();
       for (let i = 0; i < ids.length; i += MAX_CHUNK) yield* this.resolve(ids.slice(i, i + MAX_CHUNK));
       return;
@@ -268,12 +273,18 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
         for (const [id, body] of rows) {
           if (shadowed(id)) continue;
           // A scan does not fill the cache: it would push out what the reads keep coming back for.
-          yield (this.cache.get(cacheKey(this.name, id)) as T | undefined) ?? (JSON.parse(body) as T);
+          yield (this.cache.get(cacheKey(this.name, id)) as T | undefined) ?? this.parse(body);
         }
         if (rows.length < size) return;
         bounds = after(bounds, rows[rows.length - 1][0], dir);
       }
     }
+  }
+
+  /** A document read from SQLite: every one is counted. */
+  private parse(body: string): T {
+    this.host.counters.documentsParsed++;
+    return JSON.parse(body) as T;
   }
 
   /** The durable documents of `ids`, in that order: cached ones as they are, the rest in one query. */
@@ -287,7 +298,7 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
     }
     if (missing.length) {
       for (const [id, body] of bodies(this.sqlite, this.name, missing)) {
-        const doc = JSON.parse(body) as T;
+        const doc = this.parse(body);
         this.cache.set(cacheKey(this.name, id), doc, body.length);
         found.set(id, doc);
       }

@@ -60,10 +60,21 @@ function encode(value: Primitive): string {
   return typeof value === 'string' ? value : `${typeof value}:${String(value)}`;
 }
 
+/** Where a document is filed in one index: keys, and [prefix, number] pairs (see entriesOf). */
+export interface IndexEntries {
+  keys: string[];
+  ranges: Array<[prefix: string, value: number]>;
+}
+
+/** Numbers a range index holds: finite ones and infinities (NaN compares with nothing). */
+function isRangeValue(value: Primitive): value is number {
+  return typeof value === 'number' && !Number.isNaN(value);
+}
+
 export class ValueIndex {
   /** The array field shared by every path, for multikey indexes; undefined for top-level fields. */
-  private readonly arrayField: string | undefined;
-  private readonly fields: string[];
+  readonly arrayField: string | undefined;
+  readonly fields: string[];
   /** `fields` split on dots once, not on every document (index building is start-up time). */
   private readonly fieldParts: string[][];
   private readonly entries = new Map<string, Set<string>>();
@@ -83,27 +94,41 @@ export class ValueIndex {
 
   /** The keys a document is filed under (one per array element for a multikey index). */
   keysOf(doc: Record<string, unknown>): string[] {
-    const keys = new Set<string>();
-    if (this.arrayField) {
-      const container = doc[this.arrayField];
-      if (Array.isArray(container)) for (const row of container) this.addRowKeys(row, keys);
-      else if (container && typeof container === 'object') this.addRowKeys(container, keys);
-    } else {
-      this.addRowKeys(doc, keys);
-    }
-    return [...keys];
+    return this.entriesOf(doc).keys;
   }
 
-  /** The keys of one row: built directly when every field holds one value (the usual case). */
-  private addRowKeys(row: unknown, keys: Set<string>): void {
+  /**
+   * What a document is filed under: keys for every element whose last indexed field holds a string,
+   * boolean or null (the other fields' values joined with it), and [prefix, number] pairs for those
+   * whose last field holds a number, so that a B-tree over them answers ranges on that field.
+   */
+  entriesOf(doc: Record<string, unknown>): IndexEntries {
+    const entries: IndexEntries = { keys: [], ranges: [] };
+    const keys = new Set<string>();
+    const ranges = new Set<string>();
+    const add = (row: unknown) => this.addRowEntries(row, keys, ranges, entries.ranges);
+    if (this.arrayField) {
+      const container = doc[this.arrayField];
+      if (Array.isArray(container)) for (const row of container) add(row);
+      else if (container && typeof container === 'object') add(container);
+    } else {
+      add(doc);
+    }
+    entries.keys = [...keys];
+    return entries;
+  }
+
+  /** The entries of one row: built directly when every field holds one value (the usual case). */
+  private addRowEntries(row: unknown, keys: Set<string>, seen: Set<string>, ranges: Array<[string, number]>): void {
     if (!row || typeof row !== 'object') return;
-    let key = '';
+    const last = this.fieldParts.length - 1;
+    let prefix = '';
     let lists: Primitive[][] | undefined;
-    for (let i = 0; i < this.fieldParts.length; i++) {
+    for (let i = 0; i < last; i++) {
       const value = readParts(row as Record<string, unknown>, this.fieldParts[i]);
       if (isPrimitive(value)) {
         if (lists) lists.push([value]);
-        else key = i === 0 ? encode(value) : key + SEPARATOR + encode(value);
+        else prefix = i === 0 ? encode(value) : prefix + SEPARATOR + encode(value);
       } else if (Array.isArray(value) && value.length > 0 && value.every(isPrimitive)) {
         // Several values: fall back to the cartesian product of every field's values.
         lists ??= this.fieldParts.slice(0, i).map((parts) => [readParts(row as Record<string, unknown>, parts) as Primitive]);
@@ -112,8 +137,25 @@ export class ValueIndex {
         return;
       }
     }
-    if (lists) for (const k of cartesian(lists)) keys.add(k);
-    else keys.add(key);
+    const value = readParts(row as Record<string, unknown>, this.fieldParts[last]);
+    let values: Primitive[];
+    if (isPrimitive(value)) values = [value];
+    else if (Array.isArray(value) && value.length > 0 && value.every(isPrimitive)) values = value as Primitive[];
+    else return;
+    const prefixes = lists ? cartesian(lists) : [prefix];
+    for (const v of values) {
+      for (const p of prefixes) {
+        if (isRangeValue(v)) {
+          const signature = `${p}${SEPARATOR}${v}`;
+          if (!seen.has(signature)) {
+            seen.add(signature);
+            ranges.push([p, v]);
+          }
+        } else {
+          keys.add(last === 0 ? encode(v) : p + SEPARATOR + encode(v));
+        }
+      }
+    }
   }
 
   add(id: string, doc: Record<string, unknown>): void {
@@ -136,7 +178,9 @@ export class ValueIndex {
   /** The keys a matching document must be filed under (any of them), or undefined when the filter does not pin them. */
   keysFor(filter: Filter): string[] | undefined {
     const lists = this.pinnedValues(filter);
-    return lists ? cartesian(lists) : undefined;
+    // Numbers in the last field are filed as ranges, not keys (rangeBounds answers them).
+    if (!lists || lists[lists.length - 1].some(isRangeValue)) return undefined;
+    return cartesian(lists);
   }
 
   /** Candidate ids for the filter, or undefined when this index cannot narrow it. */
@@ -147,6 +191,25 @@ export class ValueIndex {
     const result = new Set<string>();
     for (const key of keys) for (const id of this.entries.get(key) ?? []) result.add(id);
     return result;
+  }
+
+  /**
+   * The prefixes (values of every field but the last, joined) that a condition on one element (an
+   * $elemMatch's object, or a top-level filter) pins, or undefined when it leaves one of them open.
+   */
+  prefixesFor(element: Record<string, unknown>): string[] | undefined {
+    const lists: Primitive[][] = [];
+    for (const field of this.fields.slice(0, -1)) {
+      const values = acceptedValues(element[field]);
+      if (!values) return undefined;
+      lists.push(values);
+    }
+    return lists.length ? cartesian(lists) : [''];
+  }
+
+  /** The last indexed field, as a condition names it inside an element (or at the top level). */
+  get lastField(): string {
+    return this.fields[this.fields.length - 1];
   }
 
   private pinnedValues(filter: Filter): Primitive[][] | undefined {
