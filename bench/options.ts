@@ -14,13 +14,17 @@ export interface BenchOptions {
   reuseStore: boolean;
   /** Our server with authentication on: a registered client, every request with its bearer token. */
   auth: boolean;
+  /** Every size's servers at once, each workload's repetitions alternating between them. */
+  interleave: boolean;
 }
 
-const HELP = `npm run bench -- [--quick] [--sizes=10000,100000,1000000] [--duration=S] [--reps=N] [--only=read,create] [--no-peer] [--seed=N] [--out=FILE] [--fresh-store] [--auth]
+const HELP = `npm run bench -- [--quick] [--sizes=10000,100000,1000000] [--duration=S] [--reps=N] [--only=read,create] [--no-peer] [--seed=N] [--out=FILE] [--fresh-store] [--auth] [--interleave]
   --quick        10k resources only, 1 short run per workload (under 2 minutes)
   default        10k, 100k and 1M resources, 3 runs of 5 s per workload and server
   --fresh-store  load our store anew even when .tmp/bench-stores/ holds one of the same population
-  --auth         our server with AUTH=on: every request carries a SMART Backend Services access token`;
+  --auth         our server with AUTH=on: every request carries a SMART Backend Services access token
+  --interleave   start every size's servers at once and alternate each workload between them, so that the
+                 growth from one size to the next is measured under the same machine noise`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const flags = new Map<string, string>();
@@ -52,5 +56,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     out: flags.get('out') ?? 'bench/results/latest.json',
     reuseStore: flags.get('fresh-store') !== 'true',
     auth: flags.get('auth') === 'true',
+    interleave: flags.get('interleave') === 'true',
   };
 }
