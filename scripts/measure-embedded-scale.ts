@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const dirs = fs.readdirSync(shelf).map((d) => path.join(shelf, d)).filter((d) => fs.existsSync(path.join(d, 'loaded.json')));
   dirs.sort((a, b) => Number(path.basename(a).split('-')[0]) - Number(path.basename(b).split('-')[0]));
   const stores = await Promise.all(dirs.slice(-2).map((d) => open(d, cacheMb)));
-  for (const id of ['read', 'search-patient', 'search-code']) {
+  for (const id of ['read', 'search-patient', 'search-code', 'search-date']) {
     const times = new Map<Store, number[]>(stores.map((s) => [s, []]));
     const lists = new Map(stores.map((s) => [s, (buildWorkloads(s.patients).find((w) => w.id === id)?.requests ?? []).map((r) => r.path)]));
     for (let i = 0; i < requests; i++) {
