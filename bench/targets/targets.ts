@@ -108,9 +108,10 @@ export async function startOurs(
   let line = '';
   for (let i = 0; i < startups; i++) {
     if (child) await child.stop();
-    // No rate limit: the bench is one client sending as fast as it can. With --auth, tokens last the whole run.
+    // No rate limit: the bench is one client sending as fast as it can. No metrics listener: with
+    // --interleave several servers run at once, and a fixed port would refuse the second. With --auth, tokens last the whole run.
     const authEnv: Record<string, string> = auth ? { AUTH: 'on', ACCESS_TOKEN_LIFETIME: '86400' } : {};
-    child = Child.start('ours', build.args('src/main.ts'), { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', RATE_LIMIT_PER_SECOND: '0', ...authEnv });
+    child = Child.start('ours', build.args('src/main.ts'), { PORT: '0', METRICS_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', RATE_LIMIT_PER_SECOND: '0', ...authEnv });
     line = await child.waitFor((l) => /listening on http/.test(l), READY_TIMEOUT_MS, 'listening line');
     const readyIn = /ready in (\d+) ms/.exec(line)?.[1];
     times.push({ wall: child.elapsedMs(), self: readyIn ? Number(readyIn) : undefined });

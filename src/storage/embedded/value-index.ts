@@ -66,9 +66,13 @@ export interface IndexEntries {
   ranges: Array<[prefix: string, value: number]>;
 }
 
-/** Numbers a range index holds: finite ones and infinities (NaN compares with nothing). */
+/**
+ * Numbers a range index holds: finite ones, the only numbers JSON (and so a stored document) can
+ * hold. Others are keys, as they always were, so an index entry is the same computed from the
+ * document being written or from its stored JSON.
+ */
 function isRangeValue(value: Primitive): value is number {
-  return typeof value === 'number' && !Number.isNaN(value);
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
 export class ValueIndex {
