@@ -145,6 +145,15 @@ describe('Embedded engine: finds over documents kept on disk answer as MongoDB d
     }
   });
 
+  it('a first page out of a wide range reads about a page of documents, not every candidate', async () => {
+    const c = engine.collection<Row>('Things');
+    const wide = { $and: [ALIVE, date({ lo: { $gte: 0 } })] };
+    assert.ok(expected(docs, wide, {}).length > 2000);
+    const before = engine.stats().documentsParsed; // no cache here: every document found is parsed
+    assert.deepEqual((await c.find(wide, { sort: { _id: 1 }, limit: 21 })).map((d) => d._id), expected(docs, wide, { limit: 21 }));
+    assert.ok(engine.stats().documentsParsed - before <= 40, `parsed ${engine.stats().documentsParsed - before}`);
+  });
+
   it('builds each index once: opened again, the store reads no document to index it', async () => {
     assert.equal(engine.stats().indexBuilds, 1 + RANGES.length, 'the first open built the indexes declared');
     await engine.close();

@@ -250,7 +250,7 @@ function conjunctScans(key: string, condition: unknown, indexes: readonly KeyInd
 
 /**
  * The ids of every document a filter with a bounded range can match, read from `doc_ranges` alone,
- * in _id order; undefined when no conjunct is bounded by a range index, or when one gives more than
+ * in no order; undefined when no conjunct is bounded by a range index, or when one gives more than
  * RANGE_CAP candidates (then reading in _id order is the better plan).
  */
 export function rangeIds(filter: Filter, indexes: readonly KeyIndex[], sqlite: SqliteFile): string[] | undefined {
@@ -273,7 +273,7 @@ export function rangeIds(filter: Filter, indexes: readonly KeyIndex[], sqlite: S
       for (const id of sqlite.statement(`${sql} LIMIT ?`).pluck().all(...params) as string[]) ids.add(id);
       if (ids.size > RANGE_CAP) break;
     }
-    if (ids.size <= RANGE_CAP) return [...ids].sort();
+    if (ids.size <= RANGE_CAP) return [...ids]; // the caller puts them in _id order
   }
   return undefined;
 }
