@@ -97,6 +97,24 @@ export interface ServerConfig {
     /** Stage 2 of the pipeline: 'compiled' (default) or 'medplum', the generic reference it is tested against (VALIDATION_STRUCTURAL_STAGE). */
     structuralStage: 'medplum' | 'compiled';
   };
+  /** R4 rest-hook Subscriptions (src/subscriptions). */
+  subscriptions: {
+    /**
+     * SUBSCRIPTION_ALLOW_PRIVATE: endpoints on loopback, private and link-local addresses, and plain
+     * http, are allowed. For development and tests only: it lets a Subscription make the server call
+     * its own network (server-side request forgery). Off by default: https to public addresses only.
+     */
+    allowPrivate: boolean;
+    /** Attempts at one notification before the Subscription is set to error. */
+    maxAttempts: number;
+    /** Back-off after the first failed attempt, doubled after each further one up to retryMaxMs. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** Time allowed for the endpoint to answer one notification. */
+    timeoutMs: number;
+    /** Subscriptions notified at the same time (each sends its notifications one at a time, in order). */
+    concurrency: number;
+  };
   /** The MTM process: follow-up cadence, the year's CMS Part D targeting criteria (42 CFR 423.153(d)(2)). */
   mtm: {
     /** Months between the Targeted Medication Reviews a completed CMR schedules (CMS: at least quarterly). */
@@ -229,6 +247,14 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       // One core stays with the event loop; beyond four, validation is rarely what limits a write.
       workers: integer(env, 'VALIDATION_WORKERS', Math.min(4, Math.max(1, os.availableParallelism() - 1))),
       structuralStage: structuralStage(env),
+    },
+    subscriptions: {
+      allowPrivate: bool(env, 'SUBSCRIPTION_ALLOW_PRIVATE', false),
+      maxAttempts: integer(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 5, 1),
+      retryBaseMs: integer(env, 'SUBSCRIPTION_RETRY_BASE_MS', 10_000, 1),
+      retryMaxMs: integer(env, 'SUBSCRIPTION_RETRY_MAX_MS', 600_000, 1),
+      timeoutMs: integer(env, 'SUBSCRIPTION_TIMEOUT_MS', 10_000, 1),
+      concurrency: integer(env, 'SUBSCRIPTION_CONCURRENCY', 4, 1),
     },
     mtm: {
       tmrCadenceMonths: tmrCadence(env),

@@ -36,6 +36,7 @@ import { CommitHooks } from './storage/commit-hooks';
 import { reindexStatusOperation } from './interactions/operations/reindex-status';
 import { openStorageEngine } from './storage/open-engine';
 import { answerClientError } from './http/client-errors';
+import { createSubscriptions, subscriptionOwners } from './subscriptions';
 
 /** Read AuditEvents are stored together at most this long after their request, or once this many wait. */
 const AUDIT_FLUSH_MS = 1000;
@@ -114,10 +115,26 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   for (const operation of exportOperations(bulkExport)) services.operations.register(operation);
   await seedConformanceResources(repository, loadConformanceResources());
   const auth = await createAuth(config, engine);
+  const subscriptions = createSubscriptions({
+    repository,
+    registry: searchIndex.registry,
+    indexer: searchIndex.indexer,
+    compiler: search,
+    access: services.access,
+    ownerOf: subscriptionOwners({
+      get: (id) => auth.clients.get(id),
+      required: () => auth.authenticator.required(),
+    }),
+    logger,
+    settings: config.subscriptions,
+    commitHooks,
+  });
+  repository.addWriteRule(subscriptions.rule);
   await validator.ready;
   const resumed = await bulkExport.resume();
   if (resumed) logger.info(`Resumed ${resumed} unfinished bulk export jobs`, { event: 'bulk-export-resumed', jobs: resumed });
   await runtimeParameters.start(); // re-indexes of stored resources resume in the background
+  await subscriptions.start();
   metrics.countStoredWith(() => countStoredResources(repository, resourceTypes()));
   const readiness = new Readiness()
     .add('storage', () => probeStorage(engine))
@@ -126,6 +143,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   const close = async () => {
     await bulkExport.close(); // running exports stop where they are and run again at the next start
     await runtimeParameters.close(); // likewise a re-index, after its current batch
+    await subscriptions.close(); // notifications not yet sent stay pending in storage for the next start
     await audit.close(); // buffered read events are stored before storage closes
     await validator.close();
     await engine.close();

@@ -67,8 +67,10 @@ function outside(action: string, type: string, id?: string): FhirError {
 }
 
 /** The id a client's writes carry in meta.source (a URI, as meta.source must be). */
+const CLIENT_SOURCE_PREFIX = 'urn:mtm-fhir:client:';
+
 export function sourceOf(security: SecurityContext): string | undefined {
-  return security.principal === 'anonymous' ? undefined : `urn:mtm-fhir:client:${encodeURIComponent(security.principal)}`;
+  return security.principal === 'anonymous' ? undefined : `${CLIENT_SOURCE_PREFIX}${encodeURIComponent(security.principal)}`;
 }
 
 class GuardedRepository implements RepositoryPort {
@@ -211,6 +213,11 @@ class GuardedRepository implements RepositoryPort {
 
   private withSource(resource: Resource): Resource {
     const source = sourceOf(this.security);
-    return source ? ({ ...resource, meta: { ...(resource.meta ?? {}), source } } as Resource) : resource;
+    if (source) return { ...resource, meta: { ...(resource.meta ?? {}), source } } as Resource;
+    // An anonymous caller (the server running open) cannot claim to be a registered client: the
+    // source names whose rights a Subscription notifies with (src/subscriptions/owner.ts).
+    if (!resource.meta?.source?.startsWith(CLIENT_SOURCE_PREFIX)) return resource;
+    const { source: _claimed, ...meta } = resource.meta;
+    return { ...resource, meta } as Resource;
   }
 }

@@ -34,6 +34,8 @@ const NO_INDEX: SearchIndexer = { index: () => ({}), indexSpecs: () => [] };
  * schedules. The composition root registers them; the repository knows nothing of what they mean.
  */
 export interface WriteRule {
+  /** Before `check`: the version to store instead of `next` (a value the server assigns, e.g. a status); undefined keeps `next`. */
+  prepare?(next: Resource, previous: Resource | undefined): Resource | undefined;
   /** Before a version is stored; `previous` is the current version, undefined on a create. Throws a FhirError to refuse. */
   check?(next: Resource, previous: Resource | undefined): void;
   /** After a version is stored, in the same transaction: may write more with `session`; throwing undoes the write. */
@@ -200,9 +202,10 @@ export class ResourceRepository {
 
   async create(resource: Resource, options: WriteOptions = {}): Promise<WriteResult> {
     const id = options.id ?? newResourceId();
-    for (const rule of this.rules) rule.check?.(resource, undefined);
+    const prepared = this.applyPrepare(resource, undefined);
+    for (const rule of this.rules) rule.check?.(prepared, undefined);
     return this.inSession(options.session, async (session) => {
-      const stored = this.stamp(resource, id, 1, await this.engine.historyClock.stamp(session, 0));
+      const stored = this.stamp(prepared, id, 1, await this.engine.historyClock.stamp(session, 0));
       await this.writeNew(stored, 1, options.method ?? 'POST', session);
       await this.runAfter(stored, undefined, session);
       await options.recorded?.({ type: stored.resourceType, id, vid: 1, method: options.method ?? 'POST', resource: stored }, session);
@@ -221,9 +224,10 @@ export class ResourceRepository {
             throw versionMismatch(type, resource.id, options.ifMatch, current);
           }
           const previous = current && !current.deleted ? current.resource : undefined;
-          for (const rule of this.rules) rule.check?.(resource, previous);
+          const prepared = this.applyPrepare(resource, previous);
+          for (const rule of this.rules) rule.check?.(prepared, previous);
           const vid = (current?.vid ?? 0) + 1;
-          const stored = this.stamp(resource, resource.id, vid, await this.nextTimestamp(current, session));
+          const stored = this.stamp(prepared, resource.id, vid, await this.nextTimestamp(current, session));
           if (!current) {
             await this.writeNew(stored, vid, options.method ?? 'PUT', session);
           } else {
@@ -293,6 +297,12 @@ export class ResourceRepository {
       const total = query.id ? await this.history.countDocuments(query.where ? { $and: [whole, query.where] } : whole, { session }) : undefined;
       return { versions, horizon, next, total };
     });
+  }
+
+  private applyPrepare(resource: Resource, previous: Resource | undefined): Resource {
+    let next = resource;
+    for (const rule of this.rules) next = rule.prepare?.(next, previous) ?? next;
+    return next;
   }
 
   private async runAfter(stored: Resource, previous: Resource | undefined, session: StorageSession): Promise<void> {
