@@ -56,17 +56,11 @@ for (const [network, prefix] of [
   NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
 }
 
-/** An IPv4 address written as IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it is. */
-function embeddedIpv4(address: string): string | undefined {
-  const match = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return match?.[1];
-}
-
+/** BlockList judges an IPv4 address written as IPv6 (::ffff:10.0.0.1) by the IPv4 rules. */
 export function isPublicAddress(address: string): boolean {
-  const v4 = isIP(address) === 4 ? address : embeddedIpv4(address);
-  if (v4) return !NOT_PUBLIC.check(v4, 'ipv4');
-  if (isIP(address) !== 6) return false;
-  return !NOT_PUBLIC.check(address, 'ipv6');
+  const family = isIP(address);
+  if (family === 0) return false;
+  return !NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** The URL without brackets around an IPv6 literal. */
