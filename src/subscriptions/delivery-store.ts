@@ -46,9 +46,10 @@ export class DeliveryStore {
     );
   }
 
-  /** The Subscriptions with a notification due now, oldest first. */
-  async dueSubscriptions(limit: number): Promise<string[]> {
-    const due = await this.deliveries.find({ due: { $lte: this.now() } }, { sort: { due: 1 }, limit, projection: { subscription: 1 } });
+  /** The Subscriptions with a notification due now, oldest first, leaving out those named. */
+  async dueSubscriptions(limit: number, except: string[]): Promise<string[]> {
+    const filter = except.length ? { due: { $lte: this.now() }, subscription: { $nin: except } } : { due: { $lte: this.now() } };
+    const due = await this.deliveries.find(filter, { sort: { due: 1 }, limit, projection: { subscription: 1 } });
     return [...new Set(due.map((d) => d.subscription))];
   }
 

@@ -48,6 +48,8 @@ type Step = 'next' | 'stop';
 
 export class DeliveryDispatcher {
   private readonly lanes = new Map<string, Promise<void>>();
+  /** Subscriptions waiting out a back-off, until when: their later notifications wait too (write order). */
+  private readonly backingOff = new Map<string, number>();
   private readonly aborts = new Set<AbortController>();
   private timer?: NodeJS.Timeout;
   private pumping = false;
@@ -76,7 +78,9 @@ export class DeliveryDispatcher {
         this.again = false;
         const free = this.deps.options.concurrency - this.lanes.size;
         if (free <= 0) break; // a lane that ends wakes the pump again
-        for (const subscription of await this.deps.deliveries.dueSubscriptions(free * 4)) {
+        const now = this.now();
+        for (const [subscription, until] of this.backingOff) if (until <= now) this.backingOff.delete(subscription);
+        for (const subscription of await this.deps.deliveries.dueSubscriptions(free * 4, [...this.backingOff.keys()])) {
           if (this.lanes.size >= this.deps.options.concurrency || this.closed) break;
           if (!this.lanes.has(subscription)) this.startLane(subscription);
         }
@@ -108,7 +112,11 @@ export class DeliveryDispatcher {
   private async runLane(subscription: string): Promise<void> {
     while (!this.closed) {
       const head = await this.deps.deliveries.head(subscription);
-      if (!head || head.due > this.now()) return;
+      if (!head) return;
+      if (head.due > this.now()) {
+        this.backingOff.set(subscription, head.due);
+        return;
+      }
       if ((await this.deliver(head)) === 'stop') return;
     }
   }
@@ -153,7 +161,9 @@ export class DeliveryDispatcher {
       return this.fail(subscription, result.permanent ? result.reason : `${result.reason} (${attempts} attempts)`);
     }
     const { retryBaseMs, retryMaxMs } = this.deps.options;
-    await deliveries.retryLater(delivery, this.now() + Math.min(retryMaxMs, retryBaseMs * 2 ** (attempts - 1)));
+    const due = this.now() + Math.min(retryMaxMs, retryBaseMs * 2 ** (attempts - 1));
+    await deliveries.retryLater(delivery, due);
+    this.backingOff.set(delivery.subscription, due);
     return 'stop'; // the lane ends; the back-off timer wakes it
   }
 

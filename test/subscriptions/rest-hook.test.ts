@@ -88,15 +88,16 @@ describe('R4 rest-hook Subscriptions', function () {
     assert.equal((JSON.parse(notification.body) as List).title, 'Committed');
   });
 
-  it('retries a failed notification until the endpoint takes it, and the Subscription stays active', async () => {
+  it('retries a failed notification until the endpoint takes it, keeping the order of the writes, and the Subscription stays active', async () => {
     receiver.answers = [500, 503, 200];
     const id = await subscribe(`List?code=${DISCHARGE_LIST}`, { payload: 'application/fhir+json' });
-    const created = await post(t, 'List', dischargeList('margaret-holloway', 'Retried'));
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      const notification = await receiver.next();
-      assert.equal(JSON.parse(notification.body).id, created.body.id, `attempt ${attempt}`);
-    }
+    const first = await post(t, 'List', dischargeList('margaret-holloway', 'Retried'));
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const second = await post(t, 'List', dischargeList('margaret-holloway', 'Written after'));
+    assert.equal(second.status, 201, JSON.stringify(second.body));
+    const seen: string[] = [];
+    for (let n = 0; n < 4; n++) seen.push(JSON.parse((await receiver.next()).body).title);
+    assert.deepEqual(seen, ['Retried', 'Retried', 'Retried', 'Written after']);
     assert.equal((await t.api().get(`${t.base}/Subscription/${id}`)).body.status, 'active');
   });
 
