@@ -4,15 +4,19 @@
  * the manifest is there. Prints resources/s from kick-off to manifest, the process's peak RSS (the
  * kernel's high-water mark, getrusage) and RSS sampled during the export.
  *
- *   npx tsx scripts/write-population-ndjson.ts /tmp/population 100000
- *   DATA_DIR=/tmp/export-store npm run import -- /tmp/population
- *   DATA_DIR=/tmp/export-store npx tsx scripts/measure-bulk-export.ts [--runs=3]
+ *   DATA_DIR=/tmp/export-store npx tsx scripts/measure-bulk-export.ts --load=100000   # once: the bench population
+ *   DATA_DIR=/tmp/export-store npx tsx scripts/measure-bulk-export.ts [--runs=3]      # then measure, in a new process
  *
- * Run it in its own process, after the import: loading is not part of the figure.
+ * `--load` stores the bench population (bench/population) through the repository, in transactions of
+ * 500, without validation (as the bench loader does; `npm run import` of scripts/write-population-ndjson.ts's
+ * files gives the same store, validated, much more slowly). Measuring runs in its own process so the
+ * load's memory is not part of the peak.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
+import type { Resource } from '@medplum/fhirtypes';
+import { patientsForResources, population } from '../bench/population/population';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { buildServer } from '../src/server';
@@ -45,7 +49,35 @@ async function exportOnce(api: () => ReturnType<typeof request>, base: string): 
   }
 }
 
+async function load(resources: number): Promise<void> {
+  const config = loadConfig();
+  const server = await buildServer({ ...config, metricsPort: 0, validation: { ...config.validation, workers: 0 } }, createLogger('warn'));
+  try {
+    const repository = server.repository;
+    let batch: Resource[] = [];
+    let total = 0;
+    const flush = async () => {
+      const pending = batch;
+      batch = [];
+      await repository.engine.withTransaction(async (session) => {
+        for (const r of pending) await repository.create(r, { session, id: r.id, method: 'POST' });
+      });
+    };
+    const started = performance.now();
+    for (const r of population(patientsForResources(resources)).resources()) {
+      batch.push(r);
+      total++;
+      if (batch.length >= 500) await flush();
+    }
+    await flush();
+    console.log(`loaded ${total} resources into ${config.dataDir} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await server.close();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.some((a) => a.startsWith('--load='))) return load(arg('load', 100_000));
   const runs = arg('runs', 3);
   const config = loadConfig();
   if (!fs.existsSync(path.join(config.dataDir))) throw new Error(`DATA_DIR ${config.dataDir} does not exist; import the population first`);
