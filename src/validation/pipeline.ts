@@ -8,6 +8,7 @@ import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medp
 import { mtmStructureDefinitions, mtmTerminology } from '../conformance';
 import { checkJsonRules } from './json-rules';
 import { checkNarratives } from './narrative';
+import { DefinedExtensions } from './defined-extensions';
 import { publishedProfile, specProfiles } from './spec-profiles';
 import { usCoreStructureDefinitions, usCoreTerminology } from '../conformance/us-core';
 import { isKnownResourceType, loadBaseDefinitions } from '../fhir/definitions';
@@ -75,6 +76,7 @@ export class ValidationPipeline {
   private readonly terminology: Terminology;
   private readonly profiles = new Map<string, KnownProfile>();
   private readonly selector: ProfileSelector;
+  private readonly extensions = new DefinedExtensions(usCoreStructureDefinitions(), this.medplum);
 
   constructor(private readonly options: PipelineOptions) {
     loadBaseDefinitions();
@@ -189,6 +191,7 @@ export class ValidationPipeline {
         if (!structural.length) throw error;
       }
     }
+    appendAll(stage3, this.extensions.check(resource));
     const later = mergeIssues(stage2, stage3, narrowed);
     const all = [...issues, ...structural, ...withoutRepeats(later, structural)];
     return { valid: !hasErrors(all), issues: all, appliedProfiles: applied };

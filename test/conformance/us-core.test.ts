@@ -143,6 +143,24 @@ describe('US Core 6.1.0 profiles claimed by real data', () => {
     });
   });
 
+  describe('US Core extensions, wherever they appear', () => {
+    const race = patient.extension[0];
+
+    it('a race extension without its required text is refused, at the extension', async () => {
+      const withoutText = { ...race, extension: (race.extension ?? []).filter((e) => e.url !== 'text') };
+      const res = await post({ ...patient, extension: [withoutText] });
+      assert.equal(res.status, 422, JSON.stringify(res.body));
+      assert.ok(errors(res.body).some((i) => i.expression?.[0]?.startsWith('Patient.extension[0]') && /text/.test(i.diagnostics ?? '')), JSON.stringify(res.body));
+    });
+
+    it('a birth sex given as a string instead of a code is refused, even on a Patient claiming no profile', async () => {
+      const { meta: _meta, ...unclaimed } = patient;
+      const res = await post({ ...unclaimed, extension: [{ url: `${UC}us-core-birthsex`, valueString: 'F' }] });
+      assert.equal(res.status, 422, JSON.stringify(res.body));
+      assert.ok(errorAt(res.body, 'Patient.extension[0].valueString'), JSON.stringify(res.body));
+    });
+  });
+
   describe('MedicationRequest, Condition, Observation', () => {
     for (const [label, resource] of [
       ['a US Core MedicationRequest (community order, RxNorm, dosage)', medicationRequest],
