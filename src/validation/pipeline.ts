@@ -8,6 +8,7 @@ import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medp
 import { mtmStructureDefinitions, mtmTerminology } from '../conformance';
 import { checkJsonRules } from './json-rules';
 import { checkNarratives } from './narrative';
+import { BindingSlices } from './binding-slices';
 import { DefinedExtensions } from './defined-extensions';
 import { publishedProfile, specProfiles } from './spec-profiles';
 import { usCoreStructureDefinitions, usCoreTerminology } from '../conformance/us-core';
@@ -77,6 +78,7 @@ export class ValidationPipeline {
   private readonly profiles = new Map<string, KnownProfile>();
   private readonly selector: ProfileSelector;
   private readonly extensions = new DefinedExtensions(usCoreStructureDefinitions(), this.medplum);
+  private readonly bindingSlices: BindingSlices;
 
   constructor(private readonly options: PipelineOptions) {
     loadBaseDefinitions();
@@ -90,6 +92,7 @@ export class ValidationPipeline {
     }
     this.terminology = new Terminology([...mtmTerminology(), ...usCoreTerminology()]);
     this.selector = new ProfileSelector(options.requiredProfiles, this.terminology);
+    this.bindingSlices = new BindingSlices(this.terminology);
   }
 
   /** Does at start what would otherwise slow down the first requests. */
@@ -177,6 +180,7 @@ export class ValidationPipeline {
     for (const url of applied.length ? applied : [undefined]) {
       const medplumIssues = this.medplum.validate(resource, url);
       appendAll(stage2, medplumIssues);
+      if (url) appendAll(stage3, this.bindingSlices.check(resource, (this.profiles.get(url) as KnownProfile).sd));
       // Medplum evaluates the root's error constraints and reports the first that fails; only then
       // must the others be evaluated here, so that each failing one is reported.
       const rootFailed = medplumIssues.some((i) => i.code === 'invariant' && i.expression?.[0] === type);

@@ -191,6 +191,15 @@ describe('US Core 6.1.0 profiles claimed by real data', () => {
       assert.ok(errorAt(res.body, 'Condition.category') && errorAt(res.body, 'Condition.code'), JSON.stringify(res.body));
     });
 
+    it('a Condition claiming the problems profile whose only category is encounter-diagnosis is refused: its us-core category slice is empty', async () => {
+      const encounterDiagnosis = [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] }];
+      const res = await post({ ...condition, category: encounterDiagnosis });
+      assert.equal(res.status, 422);
+      assert.ok(errorAt(res.body, 'Condition.category', /slice 'us-core'.*found 0/), JSON.stringify(res.body));
+      const healthConcern = [{ coding: [{ system: 'http://hl7.org/fhir/us/core/CodeSystem/condition-category', code: 'health-concern' }] }];
+      assert.equal((await post({ ...condition, category: [...encounterDiagnosis, ...healthConcern] })).status, 201);
+    });
+
     it('a laboratory result dated only to the year fails us-core-1', async () => {
       const res = await post({ ...labResult, effectiveDateTime: '2026' });
       assert.equal(res.status, 422);
