@@ -35,6 +35,22 @@ export interface UsCoreImport {
 
 const stripVersion = (url: string): string => url.split('|')[0];
 
+/**
+ * "telecom or endpoint" (pd-1, us-core-13): element names joined by `or`, meant as "one of them is
+ * present" (their XPath and text say so). FHIRPath evaluates a collection of non-booleans there as
+ * an error, so valid data would be refused; we state the existence explicitly.
+ */
+export function explicitExistence(expression: string): string {
+  return /^[A-Za-z]+( or [A-Za-z]+)+$/.test(expression) ? expression.split(' or ').map((name) => `${name}.exists()`).join(' or ') : expression;
+}
+
+function withExplicitExistence(sd: StructureDefinition): StructureDefinition {
+  for (const e of sd.differential?.element ?? []) {
+    for (const c of e.constraint ?? []) if (c.expression) c.expression = explicitExistence(c.expression);
+  }
+  return sd;
+}
+
 /** Our snapshot, without the documentation the base definitions bring along. */
 function snapshotOf(
   sd: StructureDefinition,
@@ -75,7 +91,7 @@ export function importUsCore(sources: Resource[], version: string, known: (value
     } else if (!resolve(sd.baseDefinition as string)) {
       skipped.set(url, `its base ${sd.baseDefinition} is in a package this server does not have`);
     } else {
-      generated.set(url, snapshotOf(structureDefinitionConstraints(sd, version), resolve, weakenedBindings));
+      generated.set(url, snapshotOf(withExplicitExistence(structureDefinitionConstraints(sd, version)), resolve, weakenedBindings));
     }
     if (!generated.has(url)) generated.set(url, undefined);
     return generated.get(url);

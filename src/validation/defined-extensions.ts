@@ -21,7 +21,8 @@ export class DefinedExtensions {
   /** Issues for every extension in the resource (at any depth) whose definition we hold. */
   check(resource: Resource): OperationOutcomeIssue[] {
     const issues: OperationOutcomeIssue[] = [];
-    if (!this.definitions.size) return issues;
+    // Most resources carry none: find that out without building a path for every element.
+    if (!this.definitions.size || !this.holdsDefined(resource)) return issues;
     // An explicit stack: no recursion whose depth the input decides.
     const stack: { value: unknown; path: string }[] = [{ value: resource, path: resource.resourceType }];
     while (stack.length) {
@@ -39,6 +40,22 @@ export class DefinedExtensions {
       }
     }
     return issues;
+  }
+
+  private holdsDefined(resource: Resource): boolean {
+    const stack: unknown[] = [resource];
+    while (stack.length) {
+      const value = stack.pop();
+      if (typeof value !== 'object' || value === null) continue;
+      if (Array.isArray(value)) {
+        for (const item of value) stack.push(item);
+        continue;
+      }
+      const url = (value as { url?: unknown }).url;
+      if (typeof url === 'string' && this.definitions.has(url)) return true;
+      for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) stack.push(child);
+    }
+    return false;
   }
 
   private checkOne(extension: unknown, path: string, issues: OperationOutcomeIssue[]): void {

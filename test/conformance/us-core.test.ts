@@ -177,6 +177,21 @@ describe('US Core 6.1.0 profiles claimed by real data', () => {
       });
     }
 
+    it('a PractitionerRole with two phone numbers passes pd-1 ("telecom or endpoint"); one with neither fails it', async () => {
+      const role = claiming('us-core-practitionerrole', {
+        resourceType: 'PractitionerRole',
+        practitioner: { reference: 'Practitioner/uc-prac-1' },
+        organization: { reference: 'Organization/uc-org-1' },
+        telecom: [{ system: 'phone', value: '555-555-1001' }, { system: 'fax', value: '555-555-1002' }],
+      });
+      const ok = await post(role);
+      assert.equal(ok.status, 201, JSON.stringify(ok.body));
+      const { telecom: _telecom, ...unreachable } = role;
+      const res = await post(unreachable);
+      assert.equal(res.status, 422);
+      assert.ok(errorAt(res.body, 'PractitionerRole', /pd-1/), JSON.stringify(res.body));
+    });
+
     it('an order without a requester fails us-core-21', async () => {
       const { requester: _requester, ...withoutRequester } = medicationRequest;
       const res = await post(withoutRequester);
