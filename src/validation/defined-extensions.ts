@@ -6,7 +6,7 @@
  * are placed at the extension's own path. Extensions we have no definition for are left alone.
  */
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
-import type { MedplumStage } from './medplum-stage';
+import type { StructuralStage } from './compiled-stage';
 
 const EXTENSION_KEYS = ['extension', 'modifierExtension'];
 
@@ -15,7 +15,7 @@ export class DefinedExtensions {
 
   constructor(
     private readonly definitions: ReadonlyMap<string, StructureDefinition>,
-    private readonly medplum: MedplumStage,
+    private readonly medplum: StructuralStage,
   ) {}
 
   /** Issues for every extension in the resource (at any depth) whose definition we hold. */

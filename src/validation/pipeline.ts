@@ -77,12 +77,13 @@ export class ValidationPipeline {
   private readonly terminology: Terminology;
   private readonly profiles = new Map<string, KnownProfile>();
   private readonly selector: ProfileSelector;
-  private readonly extensions = new DefinedExtensions(usCoreStructureDefinitions(), this.medplum);
+  private readonly extensions: DefinedExtensions;
   private readonly bindingSlices: BindingSlices;
 
   constructor(private readonly options: PipelineOptions) {
     loadBaseDefinitions();
     this.medplum = createStructuralStage(options.structuralStage ?? 'compiled');
+    this.extensions = new DefinedExtensions(usCoreStructureDefinitions(), this.medplum);
     for (const sd of mtmStructureDefinitions()) {
       this.profiles.set(sd.url as string, { sd, type: sd.type as string });
       this.medplum.register(sd);
