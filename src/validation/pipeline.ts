@@ -12,6 +12,8 @@ import { BindingSlices } from './binding-slices';
 import { DefinedExtensions } from './defined-extensions';
 import { publishedProfile, specProfiles } from './spec-profiles';
 import { usCoreStructureDefinitions, usCoreTerminology } from '../conformance/us-core';
+import { coreExtensions } from './core-extensions';
+import { checkCoreExtensions } from './extension-checks';
 import { isKnownResourceType, loadBaseDefinitions } from '../fhir/definitions';
 import { hasErrors, issue } from '../fhir/outcome';
 import { ElementChecker } from './element-checks';
@@ -107,6 +109,7 @@ export class ValidationPipeline {
     for (const type of WARM_TYPES) this.constraints(undefined, type);
     specProfiles(); // read now; each is parsed on its first claim
     usCoreStructureDefinitions();
+    coreExtensions(); // the R4 core extensions' rules (~0.3 MB; ~40 ms from the slimmed cache, ~300 ms the first time)
     // A few runs through every stage, so the first requests do not pay for lazy compilation and a cold JIT.
     for (let i = 0; i < 20; i++) for (const resource of WARM_RESOURCES) this.validate(resource);
   }
@@ -173,6 +176,7 @@ export class ValidationPipeline {
     const structural = this.structure.check(resource);
     appendAll(structural, withoutRepeats(checkJsonRules(resource as unknown as Record<string, unknown>, type), structural));
     appendAll(structural, withoutRepeats(checkNarratives(resource as unknown as Record<string, unknown>, type), structural));
+    appendAll(structural, withoutRepeats(checkCoreExtensions(resource as unknown as Record<string, unknown>, type), structural));
     const applied = this.selectProfiles(resource, options.profiles ?? [], issues);
     const stage2: OperationOutcomeIssue[] = [];
     const stage3: OperationOutcomeIssue[] = [];
