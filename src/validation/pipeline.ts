@@ -14,6 +14,7 @@ import { publishedProfile, specProfiles } from './spec-profiles';
 import { usCoreStructureDefinitions, usCoreTerminology } from '../conformance/us-core';
 import { coreExtensions } from './core-extensions';
 import { checkCoreExtensions } from './extension-checks';
+import { checkBundleRules } from './bundle-rules';
 import { isKnownResourceType, loadBaseDefinitions } from '../fhir/definitions';
 import { hasErrors, issue } from '../fhir/outcome';
 import { ElementChecker } from './element-checks';
@@ -173,10 +174,13 @@ export class ValidationPipeline {
     if (options.mode === 'update' && !resource.id) issues.push(issue('error', 'required', 'An update needs the resource id', `${type}.id`));
 
     // Every stage runs, whatever the structural stage found: a client learns every problem in one answer.
-    const structural = this.structure.check(resource);
-    appendAll(structural, withoutRepeats(checkJsonRules(resource as unknown as Record<string, unknown>, type), structural));
+    const placeholders = new Set<string>(); // nulls that hold a place for their _ twin's item: not errors
+    const jsonRules = checkJsonRules(resource as unknown as Record<string, unknown>, type, placeholders);
+    const structural = this.structure.check(resource).filter((i) => !placeholders.has(i.expression?.[0] ?? ''));
+    appendAll(structural, withoutRepeats(jsonRules, structural));
     appendAll(structural, withoutRepeats(checkNarratives(resource as unknown as Record<string, unknown>, type), structural));
     appendAll(structural, withoutRepeats(checkCoreExtensions(resource as unknown as Record<string, unknown>, type), structural));
+    appendAll(structural, withoutRepeats(checkBundleRules(resource as unknown as Record<string, unknown>, type), structural));
     const applied = this.selectProfiles(resource, options.profiles ?? [], issues);
     const stage2: OperationOutcomeIssue[] = [];
     const stage3: OperationOutcomeIssue[] = [];
