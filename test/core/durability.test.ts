@@ -8,7 +8,8 @@ import path from 'node:path';
 function startServerProcess(dataDir: string): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
     cwd: path.resolve(__dirname, '../..'),
-    env: { ...process.env, PORT: '0', METRICS_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', MONGODB_URI: '' },
+    // No rate limit: the test's few hundred requests, sent as fast as a quiet machine allows, exceed the default burst.
+    env: { ...process.env, PORT: '0', METRICS_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', MONGODB_URI: '', RATE_LIMIT_PER_SECOND: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
