@@ -9,8 +9,9 @@ import { createStructureIssue, getDataType, OperationOutcomeError, toTypedValue 
 import type { InternalTypeSchema, TypedValue } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { issue } from '../fhir/outcome';
-import type { Run } from './compiled-structure';
-import { checkConstraints, compiledRootConstraints, compiledType } from './compiled-structure';
+import type { Run } from './compiled-constraints';
+import { checkConstraints, compiledRootConstraints } from './compiled-constraints';
+import { compiledType } from './compiled-structure';
 import { MedplumStage, normalise } from './medplum-stage';
 
 /** The structural stage's contract, met by Medplum's validator and by the compiled one. */

@@ -1,110 +1,13 @@
 /**
- * US Core 6.1.0 (profiles/us-core): data claiming its profiles is held to them. The resources
- * below are our own, built from the facts of US Core's examples (codes, required elements).
+ * US Core 6.1.0 (profiles/us-core): data claiming its profiles is held to them. The conforming
+ * resources are in test/fixtures/us-core-resources.ts.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { FHIR_JSON, startTestServer, type TestServer } from '../helpers/test-server';
-
-const UC = 'http://hl7.org/fhir/us/core/StructureDefinition/';
-const claiming = <T extends object>(profile: string, resource: T): T & { meta: { profile: string[] } } => ({ ...resource, meta: { profile: [UC + profile] } });
-const ucum = (value: number, code: string) => ({ value, unit: code, system: 'http://unitsofmeasure.org', code });
-
-const patient = claiming('us-core-patient', {
-  resourceType: 'Patient',
-  extension: [
-    {
-      url: `${UC}us-core-race`,
-      extension: [
-        { url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2106-3', display: 'White' } },
-        { url: 'text', valueString: 'White' },
-      ],
-    },
-    {
-      url: `${UC}us-core-ethnicity`,
-      extension: [
-        { url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2186-5', display: 'Not Hispanic or Latino' } },
-        { url: 'text', valueString: 'Not Hispanic or Latino' },
-      ],
-    },
-    { url: `${UC}us-core-birthsex`, valueCode: 'F' },
-  ],
-  identifier: [{ system: 'http://hospital.example.org/fhir/sid/mrn', value: '1032702' }],
-  name: [{ family: 'Shaw', given: ['Amy', 'V.'] }],
-  telecom: [{ system: 'phone', value: '555-555-5555', use: 'home' }],
-  gender: 'female',
-  birthDate: '1987-02-20',
-  address: [{ line: ['49 Meadow St'], city: 'Mounds', state: 'OK', postalCode: '74047', country: 'US' }],
-});
-
-const medicationRequest = claiming('us-core-medicationrequest', {
-  resourceType: 'MedicationRequest',
-  status: 'active',
-  intent: 'order',
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/medicationrequest-category', code: 'community' }] }],
-  medicationCodeableConcept: {
-    coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1049221', display: 'acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet' }],
-  },
-  subject: { reference: 'Patient/uc-1' },
-  authoredOn: '2026-11-20',
-  requester: { reference: 'Practitioner/uc-prac-1' },
-  dosageInstruction: [
-    {
-      text: 'Take 1 tablet every 4 hours as needed for pain',
-      timing: { repeat: { frequency: 1, period: 4, periodUnit: 'h' } },
-      asNeededBoolean: true,
-      doseAndRate: [{ doseQuantity: { value: 1, unit: 'tablet' } }],
-    },
-  ],
-  dispenseRequest: { numberOfRepeatsAllowed: 0, quantity: { value: 20, unit: 'tablet' } },
-});
-
-const condition = claiming('us-core-condition-problems-health-concerns', {
-  resourceType: 'Condition',
-  extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/condition-assertedDate', valueDateTime: '2026-01-15' }],
-  clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-  verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
-  code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006', display: 'Diabetes mellitus type 2' }] },
-  subject: { reference: 'Patient/uc-1' },
-  onsetDateTime: '2020-03-01',
-  recordedDate: '2026-01-15',
-});
-
-const labResult = claiming('us-core-observation-lab', {
-  resourceType: 'Observation',
-  status: 'final',
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
-  code: { coding: [{ system: 'http://loinc.org', code: '4548-4', display: 'Hemoglobin A1c/Hemoglobin.total in Blood' }] },
-  subject: { reference: 'Patient/uc-1' },
-  effectiveDateTime: '2026-11-18T08:30:00-05:00',
-  valueQuantity: ucum(7.2, '%'),
-});
-
-const bloodPressure = claiming('us-core-blood-pressure', {
-  resourceType: 'Observation',
-  status: 'final',
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
-  code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
-  subject: { reference: 'Patient/uc-1' },
-  effectiveDateTime: '2026-11-18',
-  component: [
-    { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: ucum(128, 'mm[Hg]') },
-    { code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }] }, valueQuantity: ucum(82, 'mm[Hg]') },
-  ],
-});
-
-const smokingStatus = claiming('us-core-smokingstatus', {
-  resourceType: 'Observation',
-  status: 'final',
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'social-history' }] }],
-  code: { coding: [{ system: 'http://loinc.org', code: '72166-2' }] },
-  subject: { reference: 'Patient/uc-1' },
-  effectiveDateTime: '2026-11-18',
-  valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '8517006', display: 'Ex-smoker' }] },
-});
+import { bloodPressure, claiming, condition, labResult, medicationRequest, patient, smokingStatus, UC, ucum } from '../fixtures/us-core-resources';
 
 type Issue = NonNullable<OperationOutcome['issue']>[number];
 const errors = (body: unknown): Issue[] => ((body as OperationOutcome).issue ?? []).filter((i) => i.severity === 'error');

@@ -10,6 +10,7 @@ import type { Operation } from 'fast-json-patch';
 import { applyPatch } from 'fast-json-patch';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { exampleFiles, readExample } from '../examples/example-files';
+import { usCoreResources } from '../fixtures/us-core-resources';
 import { smpDetectedIssue, smpMedicationActionPlan, smpMedicationLists, smpMedicationStatements, smpTransactionBundle } from '../fixtures/smp-examples';
 
 export interface CorpusItem {
@@ -60,118 +61,11 @@ const uncovered: Record<string, Resource> = {
   },
 };
 
-// US Core 6.1.0 (profiles/us-core): the conforming resources of test/conformance/us-core.test.ts.
-const UC = 'http://hl7.org/fhir/us/core/StructureDefinition/';
-const claiming = <T extends object>(profile: string, resource: T): T & { meta: { profile: string[] } } => ({ ...resource, meta: { profile: [UC + profile] } });
-const ucum = (value: number, code: string) => ({ value, unit: code, system: 'http://unitsofmeasure.org', code });
-
-const usCorePatient = claiming('us-core-patient', {
-  resourceType: 'Patient',
-  extension: [
-    {
-      url: `${UC}us-core-race`,
-      extension: [
-        { url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2106-3', display: 'White' } },
-        { url: 'text', valueString: 'White' },
-      ],
-    },
-    {
-      url: `${UC}us-core-ethnicity`,
-      extension: [
-        { url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2186-5', display: 'Not Hispanic or Latino' } },
-        { url: 'text', valueString: 'Not Hispanic or Latino' },
-      ],
-    },
-    { url: `${UC}us-core-birthsex`, valueCode: 'F' },
-  ],
-  identifier: [{ system: 'http://hospital.example.org/fhir/sid/mrn', value: '1032702' }],
-  name: [{ family: 'Shaw', given: ['Amy', 'V.'] }],
-  telecom: [{ system: 'phone', value: '555-555-5555', use: 'home' }],
-  gender: 'female',
-  birthDate: '1987-02-20',
-  address: [{ line: ['49 Meadow St'], city: 'Mounds', state: 'OK', postalCode: '74047', country: 'US' }],
-});
-
-const usCoreMedicationRequest = claiming('us-core-medicationrequest', {
-  resourceType: 'MedicationRequest',
-  status: 'active',
-  intent: 'order',
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/medicationrequest-category', code: 'community' }] }],
-  medicationCodeableConcept: {
-    coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1049221', display: 'acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet' }],
-  },
-  subject: { reference: 'Patient/uc-1' },
-  authoredOn: '2026-11-20',
-  requester: { reference: 'Practitioner/uc-prac-1' },
-  dosageInstruction: [
-    {
-      text: 'Take 1 tablet every 4 hours as needed for pain',
-      timing: { repeat: { frequency: 1, period: 4, periodUnit: 'h' } },
-      asNeededBoolean: true,
-      doseAndRate: [{ doseQuantity: { value: 1, unit: 'tablet' } }],
-    },
-  ],
-  dispenseRequest: { numberOfRepeatsAllowed: 0, quantity: { value: 20, unit: 'tablet' } },
-});
-
-const usCoreCondition = claiming('us-core-condition-problems-health-concerns', {
-  resourceType: 'Condition',
-  extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/condition-assertedDate', valueDateTime: '2026-01-15' }],
-  clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-  verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
-  code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006', display: 'Diabetes mellitus type 2' }] },
-  subject: { reference: 'Patient/uc-1' },
-  onsetDateTime: '2020-03-01',
-  recordedDate: '2026-01-15',
-});
-
-const usCoreLabResult = claiming('us-core-observation-lab', {
-  resourceType: 'Observation',
-  status: 'final',
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
-  code: { coding: [{ system: 'http://loinc.org', code: '4548-4', display: 'Hemoglobin A1c/Hemoglobin.total in Blood' }] },
-  subject: { reference: 'Patient/uc-1' },
-  effectiveDateTime: '2026-11-18T08:30:00-05:00',
-  valueQuantity: ucum(7.2, '%'),
-});
-
-const usCoreBloodPressure = claiming('us-core-blood-pressure', {
-  resourceType: 'Observation',
-  status: 'final',
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
-  code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
-  subject: { reference: 'Patient/uc-1' },
-  effectiveDateTime: '2026-11-18',
-  component: [
-    { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: ucum(128, 'mm[Hg]') },
-    { code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }] }, valueQuantity: ucum(82, 'mm[Hg]') },
-  ],
-});
-
-const usCoreSmokingStatus = claiming('us-core-smokingstatus', {
-  resourceType: 'Observation',
-  status: 'final',
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'social-history' }] }],
-  code: { coding: [{ system: 'http://loinc.org', code: '72166-2' }] },
-  subject: { reference: 'Patient/uc-1' },
-  effectiveDateTime: '2026-11-18',
-  valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '8517006', display: 'Ex-smoker' }] },
-});
-
-const usCore: Record<string, object> = {
-  patient: usCorePatient,
-  'medication-request': usCoreMedicationRequest,
-  condition: usCoreCondition,
-  'lab-result': usCoreLabResult,
-  'blood-pressure': usCoreBloodPressure,
-  'smoking-status': usCoreSmokingStatus,
-};
 
 /** The valid resources: the examples, each entry of the example Bundles, the SMP fixtures, the uncovered MTM profiles, US Core. */
 export function baseResources(): CorpusItem[] {
   const items: CorpusItem[] = Object.entries(uncovered).map(([name, resource]) => ({ name: `mtm:${name}`, resource }));
-  for (const [name, resource] of Object.entries(usCore)) items.push({ name: `us-core:${name}`, resource: resource as Resource });
+  for (const [name, resource] of Object.entries(usCoreResources)) items.push({ name: `us-core:${name}`, resource: resource as Resource });
   for (const file of exampleFiles()) {
     const resource = readExample(file);
     items.push({ name: file, resource });
