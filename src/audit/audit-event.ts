@@ -2,7 +2,7 @@
  * AuditEvents in the shape of IHE Basic Audit Log Patterns (BALP) RESTful-interaction events, R4:
  * type `rest`, subtype the FHIR interaction, action C/R/U/D/E, outcome, period, the client (id and
  * network address) as the requesting agent and this server as the other, and one entity per resource
- * touched, the patients they are about (role Patient) and, for a search, the query with its count.
+ * touched, the patients they are about (role Patient) and, for searches, each query with its count.
  * Codes: http://hl7.org/fhir/R4/valueset-audit-event-type.html, valueset-audit-event-sub-type.html
  * (restful-interaction), valueset-audit-event-action.html, valueset-audit-event-outcome.html,
  * valueset-audit-entity-type.html, valueset-object-role.html; agent roles are DICOM DCM 110153
@@ -40,8 +40,8 @@ export interface AuditFacts {
   resources: string[];
   /** "Patient/id" of each patient the touched resources are about. */
   patients: string[];
-  /** For a search: the query as sent (path and parameters) and how many resources it returned. */
-  query?: { text: string; count: number };
+  /** For searches: each query as sent (path and parameters) and how many resources it returned. */
+  queries?: ReadonlyArray<{ text: string; count: number }>;
 }
 
 /** 0 success, 4 minor failure (the client's: 4xx), 8 serious failure (the server's: 5xx). */
@@ -63,13 +63,13 @@ export function auditEvent(facts: AuditFacts): AuditEvent {
       role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' },
     })),
   ];
-  if (facts.query) {
+  for (const query of facts.queries ?? []) {
     entity.push({
       type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
       role: { system: OBJECT_ROLE, code: '24', display: 'Query' },
-      description: `${facts.query.count} resources returned`,
-      query: Buffer.from(facts.query.text, 'utf8').toString('base64'),
-      detail: [{ type: 'result-count', valueString: String(facts.query.count) }],
+      description: `${query.count} resources returned`,
+      query: Buffer.from(query.text, 'utf8').toString('base64'),
+      detail: [{ type: 'result-count', valueString: String(query.count) }],
     });
   }
   const event: AuditEvent = {

@@ -1,8 +1,12 @@
 /**
- * The audit trail: one AuditEvent per request that reads or writes patient data. A write's event is
- * stored in the write's own transaction (the repository calls back before it commits), so a write
- * is never committed without its record. Read events are buffered and stored together, at most
- * `flushMs` later; close() stores what is left, so a clean shutdown loses none.
+ * The audit trail: AuditEvents for every request that reads or writes patient data.
+ * - Writes: a request's writes in one storage transaction are stored as one event per kind of write
+ *   (create, update, patch, delete), in that transaction, just before it commits: a write is never
+ *   committed without its record, and a 100-entry transaction costs one event, not a hundred.
+ * - Successful reads: summarised per client, address and kind of read per window (read-summaries.ts).
+ * - Failures: one event per request.
+ * Read and failure events are buffered and stored together, at most `flushMs` later; close() stores
+ * what is left, so a clean shutdown loses none.
  */
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import type { AuditPort, FhirRequest, RequestAuditPort, SecurityContext } from '../interactions/types';
@@ -10,6 +14,7 @@ import type { ResourceRepository, WrittenVersion } from '../repository/repositor
 import { patientCompartmentParams } from '../search/compartment';
 import type { StorageSession } from '../storage/port';
 import { type AuditAction, auditEvent, type AuditSubtype } from './audit-event';
+import { MAX_ENTITIES, type ReadFacts, ReadSummaries } from './read-summaries';
 
 export interface AuditTrailOptions {
   flushMs: number;
@@ -17,9 +22,6 @@ export interface AuditTrailOptions {
   maxBuffered: number;
   onError(error: unknown): void;
 }
-
-/** Most resources one event names; a larger search is still counted in its query entity. */
-const MAX_ENTITIES = 1000;
 
 /** Patient data: a Patient, or a resource of a type that can be in a Patient compartment. AuditEvents are the trail itself. */
 export function isPatientData(type: string): boolean {
@@ -69,6 +71,7 @@ export function interactionOf(req: FhirRequest): Interaction | undefined {
 
 export class AuditTrail implements AuditPort {
   private buffer: AuditEvent[] = [];
+  private readonly reads = new ReadSummaries();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -102,26 +105,38 @@ export class AuditTrail implements AuditPort {
     return patients;
   }
 
-  /** Stores a write's event in the write's transaction. */
-  async storeNow(event: AuditEvent, session: StorageSession): Promise<void> {
-    await this.repository.create(event, { session });
+  /** Stores write events in the writes' transaction. */
+  async storeNow(events: readonly AuditEvent[], session: StorageSession): Promise<void> {
+    for (const event of events) await this.repository.create(event, { session });
   }
 
+  /** A successful read, into its window's summary. */
+  read(facts: ReadFacts): void {
+    const closed = this.reads.add(facts);
+    if (closed) this.buffer.push(closed);
+    this.scheduleFlush();
+  }
+
+  /** A failed request's event, stored with the next flush. */
   buffered(event: AuditEvent): void {
     this.buffer.push(event);
-    if (this.buffer.length >= this.options.maxBuffered) void this.flush();
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.buffer.length + this.reads.size >= this.options.maxBuffered) void this.flush();
     else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.options.flushMs);
       this.timer.unref();
     }
   }
 
-  /** Stores every buffered event, in one transaction; on failure they stay buffered for the next try. */
+  /** Stores every buffered event and open summary, in one transaction; on failure they stay buffered for the next try. */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.flushing = this.flushing.then(async () => {
-      const events = this.buffer;
+      const events = [...this.buffer, ...this.reads.close()];
       if (events.length === 0) return;
       this.buffer = [];
       try {
@@ -141,6 +156,14 @@ export class AuditTrail implements AuditPort {
   }
 }
 
+/** One kind of write a request made in one transaction: what its event will name. */
+interface WriteGroup {
+  subtype: AuditSubtype;
+  action: AuditAction;
+  resources: string[];
+  patients: Set<string>;
+}
+
 /** What one request touched, collected as it runs and recorded when it ends. */
 export class RequestAudit implements RequestAuditPort {
   private readonly start = new Date();
@@ -148,6 +171,8 @@ export class RequestAudit implements RequestAuditPort {
   private readonly patients = new Set<string>();
   private readonly queries: Array<{ text: string; count: number }> = [];
   private readsPatientData = false;
+  /** The writes recorded in each open transaction, in order; stored by its beforeCommit hook. */
+  private readonly writes = new Map<StorageSession, WrittenVersion[]>();
 
   constructor(
     private readonly trail: AuditTrail,
@@ -174,25 +199,61 @@ export class RequestAudit implements RequestAuditPort {
     this.queries.push({ text, count });
   }
 
-  /** A write, recorded in the write's own transaction. */
+  /** A write: kept with the transaction's others, stored when the transaction is about to commit. */
   async written(written: WrittenVersion, session: StorageSession): Promise<void> {
     if (!isPatientData(written.type)) return;
-    const { resource } = written;
-    const action: AuditAction = written.method === 'DELETE' ? 'D' : written.vid === 1 ? 'C' : 'U';
-    const subtype: AuditSubtype = action === 'C' ? 'create' : action === 'D' ? 'delete' : written.method === 'PATCH' ? 'patch' : 'update';
-    const reference = `${written.type}/${written.id}`;
-    const event = auditEvent({
-      subtype,
-      action,
-      status: action === 'C' ? 201 : 200,
-      start: this.start,
-      end: new Date(),
-      client: this.security.principal,
-      address: this.security.address,
-      resources: [reference],
-      patients: resource ? this.trail.patientsOf(resource) : [],
-    });
-    await this.trail.storeNow(event, session);
+    let list = this.writes.get(session);
+    if (!list) {
+      this.writes.set(session, (list = []));
+      session.beforeCommit(() => this.storeWrites(session));
+    }
+    list.push(written);
+  }
+
+  writesMark(session: StorageSession): number {
+    return this.writes.get(session)?.length ?? 0;
+  }
+
+  forgetWritesAfter(session: StorageSession, mark: number): void {
+    this.writes.get(session)?.splice(mark);
+  }
+
+  /** One event per kind of write (at most MAX_ENTITIES resources each), in the transaction. */
+  private async storeWrites(session: StorageSession): Promise<void> {
+    const list = this.writes.get(session) ?? [];
+    this.writes.delete(session);
+    const groups = new Map<string, WriteGroup>();
+    const events: AuditEvent[] = [];
+    const end = new Date();
+    const close = (group: WriteGroup) =>
+      events.push(
+        auditEvent({
+          subtype: group.subtype,
+          action: group.action,
+          status: group.action === 'C' ? 201 : 200,
+          start: this.start,
+          end,
+          client: this.security.principal,
+          address: this.security.address,
+          resources: group.resources,
+          patients: [...group.patients],
+        }),
+      );
+    for (const written of list) {
+      const action: AuditAction = written.method === 'DELETE' ? 'D' : written.vid === 1 ? 'C' : 'U';
+      const subtype: AuditSubtype = action === 'C' ? 'create' : action === 'D' ? 'delete' : written.method === 'PATCH' ? 'patch' : 'update';
+      let group = groups.get(subtype);
+      const patients = written.resource ? this.trail.patientsOf(written.resource) : [];
+      if (group && (group.resources.length >= MAX_ENTITIES || group.patients.size + patients.length > MAX_ENTITIES)) {
+        close(group);
+        group = undefined;
+      }
+      if (!group) groups.set(subtype, (group = { subtype, action, resources: [], patients: new Set() }));
+      group.resources.push(`${written.type}/${written.id}`);
+      for (const p of patients) group.patients.add(p);
+    }
+    for (const group of groups.values()) close(group);
+    await this.trail.storeNow(events, session);
   }
 
   /** The request ended with `status`; `failure` is the server's message when it failed. */
@@ -202,21 +263,19 @@ export class RequestAudit implements RequestAuditPort {
     const isWrite = action === 'C' || action === 'U' || action === 'D';
     // A successful write has its record already (in its commit); a read of nothing patient-related needs none.
     if (!failed && (isWrite || !this.readsPatientData)) return;
-    const queries = this.queries;
-    this.trail.buffered(
-      auditEvent({
-        subtype,
-        action,
-        status,
-        failure,
-        start: this.start,
-        end: new Date(),
-        client: this.security.principal,
-        address: this.security.address,
-        resources: [...this.resources],
-        patients: [...this.patients],
-        query: queries.length === 1 ? queries[0] : queries.length ? { text: queries.map((q) => q.text).join('\n'), count: queries.reduce((n, q) => n + q.count, 0) } : undefined,
-      }),
-    );
+    const facts = {
+      subtype,
+      action,
+      status,
+      start: this.start,
+      end: new Date(),
+      client: this.security.principal,
+      address: this.security.address,
+      resources: [...this.resources],
+      patients: [...this.patients],
+      queries: this.queries,
+    };
+    if (failed) this.trail.buffered(auditEvent({ ...facts, failure }));
+    else this.trail.read(facts);
   }
 }

@@ -142,8 +142,15 @@ export interface RequestAuditPort {
   read(resources: readonly Resource[]): void;
   /** A search: the types it covered (undefined = every type), its parameters and the count of results. */
   searched(types: readonly string[] | undefined, query: Array<[string, string]>, count: number): void;
-  /** A write, recorded inside the write's own transaction (so both commit or neither). */
+  /**
+   * A write, recorded inside the write's own transaction (so both commit or neither): the request's
+   * writes in one transaction are stored as one event per kind of write, just before it commits.
+   */
   written(written: WrittenVersion, session: StorageSession): Promise<void>;
+  /** How many writes are recorded for `session` so far: a batch entry's savepoint. */
+  writesMark(session: StorageSession): number;
+  /** Forgets the writes recorded for `session` after `mark`: the batch entry was rolled back. */
+  forgetWritesAfter(session: StorageSession, mark: number): void;
   /** The request ended with this HTTP status; `failure` is the server's own message when it failed. */
   finish(status: number, failure?: string): void;
 }

@@ -19,6 +19,12 @@ export interface StorageSession {
    */
   savepoint?(): number;
   rollbackTo?(mark: number): void;
+  /**
+   * Runs `hook` once the transaction's work is done, inside the transaction, before it commits: its
+   * writes commit with the rest. A request's audit record uses it to store one event for all the
+   * request's writes. Hooks run in the order they were added, and not at all if the work fails.
+   */
+  beforeCommit(hook: () => Promise<void>): void;
 }
 
 export interface FindOptions {

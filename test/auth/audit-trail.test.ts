@@ -92,6 +92,82 @@ describe('Audit trail: an AuditEvent for every request that reads or writes pati
     assert.deepEqual(recorded.map((e) => [e.subtype?.[0].code, e.action, e.outcome]), [['transaction', 'E', '4']]);
   });
 
+  it('summarises one client\'s reads of a window in one event naming every resource and patient, apart from another client\'s', async () => {
+    const first = clientFor(t, security('reader-summary-1', 'system/*.rs'));
+    const second = clientFor(t, security('reader-summary-2', 'system/*.rs'));
+    for (const id of ['walter-nguyen', 'rosa-alvarez']) assert.equal((await first.get(`Patient/${id}`)).status, 200);
+    assert.equal((await second.get('Patient/margaret-holloway')).status, 200);
+    const [summary, ...more] = await auditsOf('reader-summary-1');
+    assert.equal(more.length, 0);
+    assert.equal(summary.subtype?.[0].code, 'read');
+    assert.deepEqual(
+      summary.entity?.filter((e) => e.role?.code === '1').map((e) => e.what?.reference).sort(),
+      ['Patient/rosa-alvarez', 'Patient/walter-nguyen'],
+    );
+    const [other] = await auditsOf('reader-summary-2');
+    assert.deepEqual(other.entity?.filter((e) => e.role?.code === '1').map((e) => e.what?.reference), ['Patient/margaret-holloway']);
+  });
+
+  it('stores a transaction\'s writes as one event per kind of write, in the same commit', async () => {
+    const writer = clientFor(t, security('writer-bundle', 'system/*.cruds'));
+    const observation = (patient: string, value: number) => ({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'Body weight' },
+      subject: { reference: `Patient/${patient}` },
+      valueQuantity: { value, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
+    });
+    const answer = await writer.send('POST', '', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { request: { method: 'POST', url: 'Observation' }, resource: observation('walter-nguyen', 70) },
+        { request: { method: 'POST', url: 'Observation' }, resource: observation('rosa-alvarez', 60) },
+      ],
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const created = (answer.body as Bundle).entry?.map((e) => /Observation\/[^/]+/.exec(e.response?.location ?? '')?.[0]) ?? [];
+    const found = await auditor.get('AuditEvent?agent:identifier=urn:mtm-fhir:client|writer-bundle&action=C');
+    const [event, ...more] = events(found);
+    assert.equal(more.length, 0, 'one event for both creates');
+    assert.equal(event.subtype?.[0].code, 'create');
+    assert.deepEqual(event.entity?.filter((e) => e.role?.code === '4').map((e) => e.what?.reference).sort(), [...created].sort());
+    assert.deepEqual(event.entity?.filter((e) => e.role?.code === '1').map((e) => e.what?.reference).sort(), ['Patient/rosa-alvarez', 'Patient/walter-nguyen']);
+  });
+
+  it('a batch\'s event names the entries that were stored, not one that failed and was rolled back', async () => {
+    const writer = clientFor(t, security('writer-batch', 'system/*.cruds'));
+    const answer = await writer.send('POST', '', {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        { request: { method: 'PUT', url: 'Observation/audit-batch-kept' }, resource: { resourceType: 'Observation', id: 'audit-batch-kept', status: 'final', code: { text: 'Pulse' }, subject: { reference: 'Patient/walter-nguyen' } } },
+        { request: { method: 'PUT', url: 'Observation/audit-batch-refused' }, resource: { resourceType: 'Observation', id: 'audit-batch-refused', status: 'bogus', code: { text: 'Pulse' }, subject: { reference: 'Patient/walter-nguyen' } } },
+      ],
+    });
+    assert.equal(answer.status, 200);
+    assert.deepEqual((answer.body as Bundle).entry?.map((e) => e.response?.status.slice(0, 3)), ['201', '422']);
+    const found = await auditor.get('AuditEvent?agent:identifier=urn:mtm-fhir:client|writer-batch&action=C');
+    const references = events(found).flatMap((e) => (e.entity ?? []).filter((x) => x.role?.code === '4').map((x) => x.what?.reference));
+    assert.deepEqual(references, ['Observation/audit-batch-kept']);
+  });
+
+  it('forgets a write taken back to a savepoint: the transaction\'s event names only what commits', async () => {
+    const trail = t.server.services.audit as AuditTrail;
+    const audit = trail.begin({ principal: 'writer-savepoint', scopes: ['system/*.cruds'] }, { method: 'POST', segments: [], query: [], headers: {}, body: { type: 'batch' } });
+    assert.ok(audit);
+    const written = (id: string) => ({ type: 'Observation', id, vid: 1, method: 'POST' as const, resource: { resourceType: 'Observation' as const, id, status: 'final' as const, code: { text: 'Pulse' }, subject: { reference: 'Patient/walter-nguyen' } } });
+    await t.server.services.repository.engine.withTransaction(async (session) => {
+      await audit.written(written('savepoint-kept'), session);
+      const mark = audit.writesMark(session);
+      await audit.written(written('savepoint-taken-back'), session);
+      audit.forgetWritesAfter(session, mark);
+    });
+    const found = await auditor.get('AuditEvent?agent:identifier=urn:mtm-fhir:client|writer-savepoint');
+    const references = events(found).flatMap((e) => (e.entity ?? []).filter((x) => x.role?.code === '4').map((x) => x.what?.reference));
+    assert.deepEqual(references, ['Observation/savepoint-kept']);
+  });
+
   it('AuditEvents are searchable by agent, entity, date, type and outcome', async () => {
     const query = `&entity=Patient/walter-nguyen&type=rest&outcome=0&date=ge2020-01-01&subtype=read`;
     const found = await auditsOf('reader-1', query);
@@ -133,7 +209,8 @@ describe('Audit trail across a clean shutdown', () => {
     try {
       const auditor = clientFor({ ...t, server: reopened }, security('auditor', 'system/AuditEvent.rs'));
       const answer = await auditor.get('AuditEvent?agent:identifier=urn:mtm-fhir:client|reader-shutdown&_count=100');
-      assert.equal(events(answer).length, 3);
+      const named = events(answer).flatMap((e) => (e.entity ?? []).filter((x) => x.role?.code === '1').map((x) => x.what?.reference));
+      assert.deepEqual(named.sort(), ['Patient/margaret-holloway', 'Patient/rosa-alvarez', 'Patient/walter-nguyen']);
     } finally {
       await reopened.close();
       await t.close().catch(() => undefined);

@@ -73,11 +73,13 @@ async function runInSession(ctx: RequestContext, read: ReadEntry[], dispatch: Di
   const entries: BundleEntry[] = [];
   for (const planned of read) {
     const mark = savepoint.call(session);
+    const auditMark = ctx.audit?.writesMark(session) ?? 0;
     try {
       if ('error' in planned) throw planned.error;
       entries.push(successEntry(await dispatch(ctx, { ...planned.request, session })));
     } catch (error) {
       rollbackTo.call(session, mark);
+      ctx.audit?.forgetWritesAfter(session, auditMark);
       entries.push(failureEntry(error));
     }
   }

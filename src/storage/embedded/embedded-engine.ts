@@ -132,6 +132,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
       const session = new EmbeddedSession();
       try {
         const value = await work(session);
+        await session.runCommitHooks();
         durable = this.commit(session);
         return value;
       } catch (error) {

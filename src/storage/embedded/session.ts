@@ -9,6 +9,7 @@ export class EmbeddedSession implements StorageSession {
   /** Per collection: the new state of each touched document, or null once deleted. */
   readonly pending = new Map<string, Map<string, Document | null>>();
   private closed = false;
+  private readonly commitHooks: Array<() => Promise<void>> = [];
   /** What each stage() replaced, oldest first: rollbackTo() puts it back. */
   private readonly undo: { docs: Map<string, Document | null>; id: string; had: boolean; previous: Document | null | undefined }[] = [];
 
@@ -22,6 +23,16 @@ export class EmbeddedSession implements StorageSession {
     if (!docs) this.pending.set(collection, (docs = new Map()));
     this.undo.push({ docs, id, had: docs.has(id), previous: docs.get(id) });
     docs.set(id, doc);
+  }
+
+  beforeCommit(hook: () => Promise<void>): void {
+    if (this.closed) throw new Error('The transaction has already ended');
+    this.commitHooks.push(hook);
+  }
+
+  /** Runs the hooks added with beforeCommit, including any a hook adds. */
+  async runCommitHooks(): Promise<void> {
+    for (let i = 0; i < this.commitHooks.length; i++) await this.commitHooks[i]();
   }
 
   savepoint(): number {

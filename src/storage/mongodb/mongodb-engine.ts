@@ -164,7 +164,14 @@ export class MongoEngine implements StorageEngine {
   async withTransaction<R>(work: (session: StorageSession) => Promise<R>): Promise<R> {
     const clientSession = this.client.startSession();
     try {
-      return await clientSession.withTransaction(() => work(new MongoSession(clientSession)), {
+      // A retried transaction runs the work again in a fresh session, so its hooks are added anew.
+      const attempt = async (): Promise<R> => {
+        const session = new MongoSession(clientSession);
+        const value = await work(session);
+        await session.runCommitHooks();
+        return value;
+      };
+      return await clientSession.withTransaction(attempt, {
         readConcern: { level: 'snapshot' },
         writeConcern: { w: 'majority' },
       });

@@ -6,7 +6,17 @@ export class MongoSession implements StorageSession {
   readonly engine = 'mongodb';
   /** The history timestamp this transaction took (history-clock.ts), once it has taken one. */
   stamped?: number;
+  private readonly commitHooks: Array<() => Promise<void>> = [];
   constructor(readonly clientSession: ClientSession) {}
+
+  beforeCommit(hook: () => Promise<void>): void {
+    this.commitHooks.push(hook);
+  }
+
+  /** Runs the hooks added with beforeCommit, including any a hook adds. */
+  async runCommitHooks(): Promise<void> {
+    for (let i = 0; i < this.commitHooks.length; i++) await this.commitHooks[i]();
+  }
 }
 
 export function mongoSession(session: StorageSession): MongoSession {
