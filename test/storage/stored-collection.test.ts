@@ -211,3 +211,46 @@ describe('Embedded engine: finds over documents kept on disk answer as MongoDB d
     assert.deepEqual((await c.find(filter, { sort: { _id: 1 }, limit: 21 })).map((d) => d._id), expected(docs, filter, { limit: 21 }));
   });
 });
+
+describe('Embedded engine: a range too wide to collect is read in _id order without parsing what it leaves out', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let engine: EmbeddedEngine;
+  const docs = rows(3000);
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-dense-'));
+    // A store of 3,000 stands in for one of millions: past 50 candidates a range counts as dense.
+    engine = new EmbeddedEngine({ dataDir: dir, cacheMb: 0, rangeCap: 50 });
+    const c = engine.collection<Row>('Things');
+    await c.createIndex(INDEX);
+    for (const spec of RANGES) await c.createIndex(spec);
+    await engine.withTransaction(async (session) => {
+      for (const doc of docs) await c.insertOne(doc, { session });
+    });
+  });
+  after(async () => {
+    await engine.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const [name, filter, options] of CASES) {
+    it(`${name}`, async () => {
+      assert.deepEqual((await engine.collection<Row>('Things').find(filter, options)).map((d) => d._id), expected(docs, filter, options));
+    });
+  }
+
+  it('a first page out of 1 in 10 parses about a page of documents, both ways through the ids', async () => {
+    const c = engine.collection<Row>('Things');
+    const sparse = { $and: [ALIVE, date({ $or: [{ lo: { $lt: 50 } }, { hi: { $gt: 1950 } }] })] };
+    const matches = expected(docs, sparse, {}).length;
+    assert.ok(matches > 50 && matches < docs.length / 5, `a dense range that is still a small share (${matches})`);
+    for (const direction of [1, -1] as const) {
+      const options: FindOptions = { sort: { _id: direction }, limit: 21 };
+      const before = engine.stats().documentsParsed;
+      assert.deepEqual((await c.find(sparse, options)).map((d) => d._id), expected(docs, sparse, options));
+      const parsed = engine.stats().documentsParsed - before;
+      assert.ok(parsed <= 40, `parsed ${parsed}`);
+    }
+  });
+});

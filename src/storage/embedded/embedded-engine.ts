@@ -25,6 +25,7 @@ import { EmbeddedSession, type SessionRunner, WriteLock } from './session';
 import { type DiskCollectionLayout, type PendingWrite, SqliteFile } from './sqlite-file';
 import { SqliteWriter, StorageWriteError } from './sqlite-writer';
 import { StoredCollection, type StoredCollectionHost } from './stored-collection';
+import { RANGE_CAP } from './stored-queries';
 
 export interface EmbeddedEngineOptions {
   dataDir: string;
@@ -38,6 +39,8 @@ export interface EmbeddedEngineOptions {
    * to SQLite, so a test can look at what readers see while a commit is not yet durable.
    */
   beforeDurable?: () => Promise<void>;
+  /** Test seam, never set in production: RANGE_CAP lowered, so a small store reaches the dense-range plan. */
+  rangeCap?: number;
 }
 
 export const DEFAULT_CACHE_MB = 256;
@@ -80,9 +83,11 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
   private failure?: StorageWriteError;
   private readonly beforeDurable?: () => Promise<void>;
   readonly counters = { documentsParsed: 0 };
+  readonly rangeCap: number;
 
   constructor(options: EmbeddedEngineOptions) {
     this.beforeDurable = options.beforeDurable;
+    this.rangeCap = options.rangeCap ?? RANGE_CAP;
     const synchronous = options.synchronous ?? 'NORMAL';
     this.sqlite = new SqliteFile(options.dataDir, synchronous);
     this.diskLayouts = options.diskCollections ?? {};

@@ -7,7 +7,7 @@
  *
  * Numbers in an index's last field go to `doc_ranges` instead, one row per (prefix, number, id)
  * where the prefix is the other fields' values (a date search's parameter name, say): its B-tree
- * answers a range on that field without reading a document (stored-queries.ts, rangeIds).
+ * answers a range on that field without reading a document (stored-queries.ts, rangePlan).
  *
  * The keys are written in the same SQLite transaction as the document, so they are exactly as
  * durable as it is, and start-up reads nothing: the B-tree is on disk, paged in on demand.
@@ -31,6 +31,8 @@ export const KEY_TABLES = [
   'CREATE TABLE IF NOT EXISTS key_indexes (ix INTEGER PRIMARY KEY, collection TEXT NOT NULL, spec TEXT NOT NULL, UNIQUE (collection, spec))',
   'CREATE TABLE IF NOT EXISTS doc_keys (ix INTEGER NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (ix, key, id)) WITHOUT ROWID',
   'CREATE TABLE IF NOT EXISTS doc_ranges (ix INTEGER NOT NULL, key TEXT NOT NULL, value REAL NOT NULL, id TEXT NOT NULL, PRIMARY KEY (ix, key, value, id)) WITHOUT ROWID',
+  // A document's range rows by its id: a dense range is read in _id order, probing each document here (stored-queries.ts, rangeChunk).
+  'CREATE INDEX IF NOT EXISTS doc_ranges_by_id ON doc_ranges (id, ix, key, value)',
 ];
 
 /** The index the engine keeps for a spec (see the module comment), or undefined when it keeps none. */

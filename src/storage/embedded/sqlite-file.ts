@@ -28,7 +28,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** 3: numbers in an index's last field are ranges (doc_ranges), no longer keys. */
 const LAYOUT_VERSION = 3;
 /** Names everything a file holds (layout, key index tables): tools that keep stores (the bench) compare it. */
-export const STORAGE_FORMAT = `layout-${LAYOUT_VERSION}+keys-2`;
+export const STORAGE_FORMAT = `layout-${LAYOUT_VERSION}+keys-3`;
 const MAX_CACHED_STATEMENTS = 256;
 
 export function tableName(collection: string): string {

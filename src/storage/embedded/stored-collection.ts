@@ -32,7 +32,7 @@ import { compileFilter, runQuery } from './query';
 import type { EmbeddedSession, SessionRunner } from './session';
 import { servedSpec } from './key-indexes';
 import type { SqliteFile } from './sqlite-file';
-import { after, bodies, exists, idBounds, keyChunk, planFind, scanChunk, type Plan } from './stored-queries';
+import { after, bodies, exists, idBounds, keyChunk, planFind, rangeChunk, scanChunk, type Plan } from './stored-queries';
 import { conjuncts, ValueIndex } from './value-index';
 
 /** What a stored collection needs from its engine. */
@@ -45,6 +45,8 @@ export interface StoredCollectionHost extends SessionRunner {
   declareIndex(collection: string, ix: number, spec: IndexSpec): void;
   /** What the engine counts for tests and operators (EmbeddedEngine.stats). */
   readonly counters: { documentsParsed: number };
+  /** Most candidates a range may give before it is read in _id order instead (stored-queries.ts, RANGE_CAP). */
+  readonly rangeCap: number;
 }
 
 const FIRST_CHUNK = 32;
@@ -168,7 +170,7 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
   async explain(filter: Filter): Promise<FindExplanation> {
     if (this.findByKey(filter, {}, undefined)) return { docsExamined: this.current(filter._id as string, undefined) ? 1 : 0 };
     let docsExamined = 0;
-    for (const _doc of this.storedCandidates(filter, 1, () => false)) docsExamined++;
+    for (const _doc of this.storedCandidates(filter, 1, () => false, Infinity)) docsExamined++;
     return { docsExamined };
   }
 
@@ -190,7 +192,7 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
     for (const doc of this.memoryCandidates(filter, session)) if (predicate(doc as unknown as Record<string, unknown>)) inMemory.push(doc);
     const matches: T[] = [];
     if (wanted > 0) {
-      for (const doc of this.storedCandidates(filter, byId || 1, shadowed)) {
+      for (const doc of this.storedCandidates(filter, byId || 1, shadowed, wanted)) {
         if (!predicate(doc as unknown as Record<string, unknown>)) continue;
         matches.push(doc);
         if (matches.length >= wanted) break;
@@ -250,9 +252,15 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
     return staged.indexes;
   }
 
-  /** Durable documents that may match, in _id order, leaving out those memory holds a newer state of. */
-  private *storedCandidates(filter: Filter, dir: 1 | -1, shadowed: (id: string) => boolean): Generator<T> {
-    const plan: Plan = planFind(filter, this.sqlite.keys.of(this.name), this.sqlite);
+  /**
+   * Durable documents that may match, in _id order, leaving out those memory holds a newer state of.
+   * `wanted`: how many matches the caller stops at. Only a bounded page can gain from reading a dense
+   * range in _id order; a caller that needs every match (a count, a sort on another key) gets the
+   * range's ids collected whatever their number, which reads each candidate once and nothing else.
+   */
+  private *storedCandidates(filter: Filter, dir: 1 | -1, shadowed: (id: string) => boolean, wanted: number): Generator<T> {
+    const rangeCap = Number.isFinite(wanted) ? this.host.rangeCap : Infinity;
+    const plan: Plan = planFind(filter, this.sqlite.keys.of(this.name), this.sqlite, rangeCap);
     if (plan.kind === 'ids') {
       const { lo, hi } = idBounds(filter);
       const within = (id: string) => (!lo || (lo.inclusive ? id >= lo.id : id > lo.id)) && (!hi || (hi.inclusive ? id <= hi.id : id < hi.id));
@@ -264,8 +272,8 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
     }
     let bounds = idBounds(filter);
     for (let size = FIRST_CHUNK; ; size = Math.min(size * 4, MAX_CHUNK)) {
-      if (plan.kind === 'keys') {
-        const ids = keyChunk(this.sqlite, plan, bounds, dir, size);
+      if (plan.kind === 'keys' || plan.kind === 'ranges') {
+        const ids = plan.kind === 'keys' ? keyChunk(this.sqlite, plan, bounds, dir, size) : rangeChunk(this.sqlite, this.name, plan, bounds, dir, size);
         yield* this.resolve(ids.filter((id) => !shadowed(id)));
         if (ids.length < size) return;
         bounds = after(bounds, ids[ids.length - 1], dir);
