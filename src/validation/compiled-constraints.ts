@@ -3,10 +3,14 @@
  * schema, simple ones as closures (simple-fhirpath.ts), the rest as pre-parsed FHIRPath evaluated
  * with the variables the reference sets, reporting as @medplum/core's validator does.
  */
-import { createConstraintIssue, createProcessingIssue, evalFhirPathTyped, parseFhirPath, toTypedValue, UCUM } from '@medplum/core';
+import * as medplum from '@medplum/core';
 import type { InternalSchemaElement, InternalTypeSchema, TypedValue } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { compileShortCircuit, compileSimpleRule } from './simple-fhirpath';
+
+// Bound once: a named import from @medplum/core is read through its bundle's re-export getters on every call.
+const { createConstraintIssue, createProcessingIssue, evalFhirPathTyped, parseFhirPath, toTypedValue, UCUM } = medplum;
+
 export type TypedValueWithPath = TypedValue & { path: string };
 
 /** The state of one validation: its issues, the resource stack (for %resource) and the root. */

@@ -3,8 +3,11 @@
  * @medplum/core's validator, so that the compiled structural stage reports what the reference does.
  * The regexes and the calendar check are Medplum's own exports, not copies.
  */
-import { createStructureIssue, fhirTypeToJsType, isValidCalendarDate, validationRegexes } from '@medplum/core';
+import * as medplum from '@medplum/core';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+
+// Bound once: a named import from @medplum/core is read through its bundle's re-export getters on every call.
+const { createStructureIssue, fhirTypeToJsType, isValidCalendarDate, validationRegexes } = medplum;
 
 const INTEGER_MIN = -2_147_483_648;
 const INTEGER_MAX = 2_147_483_647;

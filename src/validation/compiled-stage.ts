@@ -5,7 +5,7 @@
  * exactly as for MedplumStage, so both read the same schemas; which one the pipeline runs is
  * configuration (`structuralStage`), and a differential test holds them to the same errors.
  */
-import { createStructureIssue, getDataType, OperationOutcomeError, toTypedValue } from '@medplum/core';
+import * as medplum from '@medplum/core';
 import type { InternalTypeSchema, TypedValue } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { issue } from '../fhir/outcome';
@@ -13,6 +13,9 @@ import type { Run } from './compiled-constraints';
 import { checkConstraints, compiledRootConstraints } from './compiled-constraints';
 import { compiledType } from './compiled-structure';
 import { MedplumStage, normalise } from './medplum-stage';
+
+// Bound once: a named import from @medplum/core is read through its bundle's re-export getters on every call.
+const { createStructureIssue, getDataType, OperationOutcomeError, toTypedValue } = medplum;
 
 /** The structural stage's contract, met by Medplum's validator and by the compiled one. */
 export interface StructuralStage {

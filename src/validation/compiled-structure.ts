@@ -14,7 +14,16 @@
  * paths in profile keys, slice discriminators, pattern/fixed comparison, FHIRPath evaluation), so
  * that those behave exactly as the reference does.
  */
-import {
+import * as medplum from '@medplum/core';
+import type { InternalSchemaElement, InternalTypeSchema, SlicingRules, TypedValue } from '@medplum/core';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { PrimitiveCheck } from './compiled-primitives';
+import { primitiveCheck } from './compiled-primitives';
+import { checkConstraints, compileConstraints, type Run, type TypedValueWithPath } from './compiled-constraints';
+
+// Bound once: a named import from @medplum/core is read through its bundle's re-export getters on
+// every call, which cost ~8% of a validation in the hot walk.
+const {
   arrayify,
   createOperationOutcomeIssue,
   createStructureIssue,
@@ -25,17 +34,11 @@ import {
   getNestedProperty,
   getTypedPropertyValueWithSchema,
   getTypedPropertyValueWithoutSchema,
-  isEmpty,
   isPrimitiveType,
   isResource,
   matchDiscriminant,
   tryGetDataType,
-} from '@medplum/core';
-import type { InternalSchemaElement, InternalTypeSchema, SlicingRules, TypedValue } from '@medplum/core';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import type { PrimitiveCheck } from './compiled-primitives';
-import { primitiveCheck } from './compiled-primitives';
-import { checkConstraints, compileConstraints, type Run, type TypedValueWithPath } from './compiled-constraints';
+} = medplum;
 
 const HL7_SD = 'http://hl7.org/fhir/StructureDefinition/';
 const MEDPLUM_SD = 'https://medplum.com/fhir/StructureDefinition/';
@@ -72,7 +75,7 @@ function buildGetter(key: string, lookup: InternalTypeSchema | undefined): Gette
       if (raw === undefined && extension === undefined) continue;
       // Primitive extensions merge into the value: done by the reference's own code.
       if (extension) return withPath(getTypedPropertyValueWithSchema(parent, key, ed), parent.path, key);
-      if (isEmpty(raw)) return undefined;
+      if (isEmptyObject(raw)) return undefined;
       if (Array.isArray(raw)) {
         const prefix = `${parent.path}.${key}[`;
         return raw.map((v, i) => ({ type: typeOf(c.resultType, v), value: v, path: `${prefix}${i}]` }));
@@ -120,32 +123,24 @@ function compileElement(key: string, element: InternalSchemaElement, lookup: Int
         if (element.min > 0) run.issues.push(createStructureIssue(found.path, 'Missing required property'));
         return false;
       }
-      if (isEmpty(found)) {
+      if (isEmptyObject(found)) {
         run.issues.push(createStructureIssue(path, 'Invalid empty value'));
         return false;
       }
-      let values: TypedValueWithPath[];
-      if (element.isArray) {
-        if (!Array.isArray(found)) {
-          run.issues.push(createStructureIssue(path, 'Expected array of values for property'));
-          return false;
-        }
-        values = found;
-      } else {
-        if (Array.isArray(found)) {
-          run.issues.push(createStructureIssue(path, 'Expected single value for property'));
-          return false;
-        }
-        values = [found];
+      if (Array.isArray(found) !== element.isArray) {
+        run.issues.push(createStructureIssue(path, element.isArray ? 'Expected array of values for property' : 'Expected single value for property'));
+        return false;
       }
-      if (values.length < element.min || values.length > element.max) {
-        run.issues.push(createStructureIssue(element.path, `Invalid number of values: expected ${element.min}..${maxText}, but found ${values.length}`));
+      const count = Array.isArray(found) ? found.length : 1;
+      if (count < element.min || count > element.max) {
+        run.issues.push(createStructureIssue(element.path, `Invalid number of values: expected ${element.min}..${maxText}, but found ${count}`));
       }
       if ((pattern || fixed) && !matchesSpecified(found, pattern, fixed)) {
         run.issues.push(createStructureIssue(path, 'Value did not match expected pattern'));
       }
       const counts = slicing ? new Map<string, number>(slicing.slices.map((s) => [s.name, 0])) : undefined;
-      for (const value of values) {
+      for (let i = 0; i < count; i++) {
+        const value = Array.isArray(found) ? found[i] : found;
         if (constraints.length) checkConstraints(constraints, value, run);
         if (references && value.type === 'Reference') references(value, run);
         checkValue(value, run);
@@ -206,11 +201,24 @@ function referenceCheck(element: InternalSchemaElement): ((value: TypedValueWith
   };
 }
 
+/**
+ * @medplum/core's isEmpty without its Object.keys array (one per value walked): null, undefined, '', an
+ * array or string of length 0, an object with no own enumerable key.
+ */
+function isEmptyObject(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (typeof value === 'string') return value === '';
+  if (typeof value !== 'object') return false;
+  if ('length' in value && (value as { length: number }).length > 0) return false;
+  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) return false;
+  return true;
+}
+
 /** A value's own checks: primitives by type (extensions of a primitive as an Element), others not empty. */
 function valueCheck(): (value: TypedValueWithPath, run: Run) => void {
   return (value, run) => {
     if (!isPrimitiveType(value.type)) {
-      if (isEmpty(value.value)) run.issues.push(createStructureIssue(value.path, 'Invalid empty non-primitive value'));
+      if (isEmptyObject(value.value)) run.issues.push(createStructureIssue(value.path, 'Invalid empty non-primitive value'));
       return;
     }
     const check: PrimitiveCheck = primitiveCheck(value.type);
@@ -240,6 +248,7 @@ export class CompiledType {
   private readonly children = new Map<string, CompiledType>();
   /** For each choice element ("value" of value[x]): how its value is read, to tell a choice key from an unknown one. */
   private readonly choices: Map<string, Getter>;
+  private readonly prefixes = new Map<string, string | null>();
 
   constructor(
     private readonly schema: InternalTypeSchema,
@@ -329,19 +338,34 @@ export class CompiledType {
   /** "valueString" (or "_valueString") -> "value[x]" when the object has a value of that choice. */
   private choiceOf(parent: TypedValue, key: string): string | undefined {
     if (this.choices.size === 0) return undefined;
-    const extension = key.startsWith('_');
-    const name = extension ? key.slice(1) : key;
+    const prefix = this.choicePrefix(key);
+    if (prefix === null) return undefined;
+    const getter = this.choices.get(prefix) as Getter;
+    return getter(parent as TypedValueWithPath) !== undefined ? `${key.startsWith('_') ? '_' : ''}${prefix}[x]` : undefined;
+  }
+
+  /** The choice prefix a key names, or null: the same for every object, so remembered per key (at most MAX_KEYS of them). */
+  private choicePrefix(key: string): string | null {
+    let prefix = this.prefixes.get(key);
+    if (prefix !== undefined) return prefix;
+    prefix = null;
+    const name = key.startsWith('_') ? key.slice(1) : key;
     // The reference splits the name before each capital and tries each growing prefix.
     for (let i = 1; i <= name.length; i++) {
       if (i < name.length && !(name[i] >= 'A' && name[i] <= 'Z')) continue;
-      const prefix = name.slice(0, i);
-      const getter = this.choices.get(prefix);
-      if (!getter) continue;
-      return getter(parent as TypedValueWithPath) !== undefined ? `${extension ? '_' : ''}${prefix}[x]` : undefined;
+      if (this.choices.has(name.slice(0, i))) {
+        prefix = name.slice(0, i);
+        break;
+      }
     }
-    return undefined;
+    // Unknown keys come from the input: remembering all of them would let a client grow memory.
+    if (this.prefixes.size < MAX_KEYS) this.prefixes.set(key, prefix);
+    return prefix;
   }
 }
+
+/** Keys whose choice prefix one compiled type remembers. */
+const MAX_KEYS = 256;
 
 const compiled = new WeakMap<InternalTypeSchema, Map<string, CompiledType>>();
 

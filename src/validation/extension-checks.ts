@@ -33,8 +33,9 @@ interface Frame {
   logical: string;
   /** Where this element's children are defined: a type name ('HumanName') or a backbone path ('Patient.contact'). */
   base: string;
-  /** The names a context may use for this element: its paths, its type and the type's ancestors. */
-  names: Set<string>;
+  /** The element's type and its paths: with 'Element' and the type's ancestors, the names a context may use for it (see allows). */
+  type: string;
+  paths: readonly string[];
 }
 
 export function checkCoreExtensions(resource: Record<string, unknown>, resourceType: string): OperationOutcomeIssue[] {
@@ -54,7 +55,7 @@ export function checkCoreExtensions(resource: Record<string, unknown>, resourceT
           const known = typeof item.url === 'string' ? extensions.get(item.url) : undefined;
           if (known) checkUse(known, item, key, frame, path, issues);
           const at = `${frame.logical}.extension`;
-          stack.push({ value: item, path, logical: at, base: 'Extension', names: typeNames('Extension', [at]) });
+          stack.push({ value: item, path, logical: at, base: 'Extension', type: 'Extension', paths: [at] });
         });
         continue;
       }
@@ -79,7 +80,7 @@ export function checkCoreExtensions(resource: Record<string, unknown>, resourceT
         } else {
           // An inline element (BackboneElement, Element) has its children under its own path; a data type under the type's name.
           const base = type === 'BackboneElement' || type === 'Element' ? definition : type;
-          stack.push({ value: item, path, logical: at, base, names: typeNames(type, paths) });
+          stack.push({ value: item, path, logical: at, base, type, paths });
         }
       });
     }
@@ -88,7 +89,7 @@ export function checkCoreExtensions(resource: Record<string, unknown>, resourceT
 }
 
 function checkUse(known: CoreExtension, extension: Record<string, unknown>, key: string, frame: Frame, path: string, issues: OperationOutcomeIssue[]): void {
-  if (!known.contexts.some((context) => frame.names.has(context))) {
+  if (!known.contexts.some((context) => allows(frame, context))) {
     issues.push(issue('error', 'structure', `The extension ${known.url} may not appear on ${frame.logical}: R4 allows it on ${known.contexts.join(', ')}`, path));
   }
   if (key === 'extension' && known.isModifier) issues.push(issue('error', 'structure', `The extension ${known.url} is a modifier extension: it belongs in modifierExtension`, path));
@@ -132,14 +133,14 @@ function checkValue(rule: ValueRule, extension: Record<string, unknown>, path: s
 
 /** A resource: its own names, and its children defined under its type. */
 function rootFrame(value: Record<string, unknown>, resourceType: string, path: string): Frame {
-  return { value, path, logical: resourceType, base: resourceType, names: typeNames(resourceType, []) };
+  return { value, path, logical: resourceType, base: resourceType, type: resourceType, paths: [] };
 }
 
-function typeNames(type: string, paths: string[]): Set<string> {
-  const names = new Set(paths);
-  names.add('Element');
-  for (let t: string | undefined = type; t; t = model.type2Parent[t]) names.add(t);
-  return names;
+/** Whether a context names this element: one of its paths, its type or an ancestor, or 'Element'. Asked only where an extension is. */
+function allows(frame: Frame, context: string): boolean {
+  if (context === 'Element' || frame.paths.includes(context)) return true;
+  for (let t: string | undefined = frame.type; t; t = model.type2Parent[t]) if (t === context) return true;
+  return false;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
