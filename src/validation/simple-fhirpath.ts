@@ -76,43 +76,63 @@ function isChoiceName(name: string): boolean {
 const isEmptyValue = (v: unknown): boolean =>
   v === null || v === undefined || v === '' || (typeof v === 'object' && (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0));
 
-/** The values of `name` in each node: arrays flattened; a choice name matches its typed JSON names. */
-function step(nodes: unknown[], name: string, medplum: boolean): unknown[] {
-  const next: unknown[] = [];
-  for (const node of nodes) {
-    if (!medplum && node !== null && node !== undefined && typeof node !== 'object') {
-      // fhirpath.js reads a property of a string or number as JavaScript does ("text".search is a function).
-      const own = (Object(node) as Record<string, unknown>)[name];
-      if (own !== undefined && own !== null) next.push(own);
-      continue;
-    }
-    if (node === null || typeof node !== 'object' || Array.isArray(node)) continue;
-    const record = node as Record<string, unknown>;
-    let value = record[name];
-    if (value === undefined && record[`_${name}`] !== undefined) value = record[`_${name}`];
-    if (value === undefined && isChoiceName(name)) {
-      for (const key of Object.keys(record)) {
-        const bare = key.startsWith('_') ? key.slice(1) : key;
-        if (bare.length > name.length && bare.startsWith(name) && CHOICE_SUFFIXES.has(bare.slice(name.length))) {
-          value = record[key];
-          break;
-        }
+/** One name of a path, with what each node needs looked up: decided once per rule, not per value. */
+interface Step {
+  name: string;
+  /** `_name`: a primitive given by its extensions alone. */
+  twin: string;
+  /** A choice name (value, effective, ...) also matches its typed JSON names; asked on first need, once the base definitions are loaded. */
+  choice?: boolean;
+}
+
+const toStep = (name: string): Step => ({ name, twin: `_${name}` });
+
+const NOTHING: readonly unknown[] = [];
+
+/** The value of a step in one node (a choice name matched by its typed JSON names), undefined when absent. */
+function read(node: unknown, s: Step, medplum: boolean): unknown {
+  if (!medplum && node !== null && node !== undefined && typeof node !== 'object') {
+    // fhirpath.js reads a property of a string or number as JavaScript does ("text".search is a function).
+    return (Object(node) as Record<string, unknown>)[s.name];
+  }
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+  const record = node as Record<string, unknown>;
+  let value = record[s.name];
+  if (value === undefined && record[s.twin] !== undefined) value = record[s.twin];
+  if (value === undefined && (s.choice ??= isChoiceName(s.name))) {
+    for (const key of Object.keys(record)) {
+      const bare = key.startsWith('_') ? key.slice(1) : key;
+      if (bare.length > s.name.length && bare.startsWith(s.name) && CHOICE_SUFFIXES.has(bare.slice(s.name.length))) {
+        value = record[key];
+        break;
       }
-    }
-    if (medplum) {
-      if (isEmptyValue(value)) continue;
-      if (Array.isArray(value)) {
-        for (const v of value) if (v !== undefined) next.push(v);
-      } else {
-        next.push(value);
-      }
-    } else if (Array.isArray(value)) {
-      // fhirpath.js keeps a null inside an array as an item (it stands for a value its `_x` twin extends).
-      for (const v of value) if (v !== undefined) next.push(v);
-    } else if (value !== undefined && value !== null) {
-      next.push(value);
     }
   }
+  return value;
+}
+
+/** Adds a step's value to the next nodes: arrays flattened; Medplum drops empty values, fhirpath.js only null (except inside an array). */
+function collect(value: unknown, next: unknown[], medplum: boolean): void {
+  if (value === undefined) return;
+  if (medplum) {
+    if (isEmptyValue(value)) return;
+    if (Array.isArray(value)) {
+      for (const v of value) if (v !== undefined) next.push(v);
+    } else {
+      next.push(value);
+    }
+  } else if (Array.isArray(value)) {
+    // fhirpath.js keeps a null inside an array as an item (it stands for a value its `_x` twin extends).
+    for (const v of value) if (v !== undefined) next.push(v);
+  } else if (value !== null) {
+    next.push(value);
+  }
+}
+
+/** The values of `name` in each node: arrays flattened; a choice name matches its typed JSON names. */
+function step(nodes: readonly unknown[], s: Step, medplum: boolean): unknown[] {
+  const next: unknown[] = [];
+  for (const node of nodes) collect(read(node, s, medplum), next, medplum);
   return next;
 }
 
@@ -194,18 +214,20 @@ class Parser {
   }
 }
 
-function navigate(value: unknown, names: readonly string[], medplum: boolean): unknown[] {
-  let nodes: unknown[] = [value];
-  for (const n of names) {
-    nodes = step(nodes, n, medplum);
-    if (nodes.length === 0) break;
-  }
+/** The values at a path. Most invariants ask about an element the value does not have: that answer allocates nothing. */
+function navigate(value: unknown, steps: readonly Step[], medplum: boolean): readonly unknown[] {
+  const first = read(value, steps[0], medplum);
+  if (first === undefined) return NOTHING;
+  let nodes: unknown[] = [];
+  collect(first, nodes, medplum);
+  for (let i = 1; i < steps.length && nodes.length > 0; i++) nodes = step(nodes, steps[i], medplum);
   return nodes;
 }
 
 function presenceRule(names: readonly string[], exists: boolean, medplum: boolean): SimpleRule {
+  const steps = names.map(toStep);
   return (value) => {
-    const nodes = navigate(value, names, medplum);
+    const nodes = navigate(value, steps, medplum);
     if (!medplum) return nodes.length > 0 === exists;
     // Medplum: exists() needs every item non-empty, empty() every item empty.
     return exists ? nodes.length > 0 && nodes.every((n) => !isEmptyValue(n)) : nodes.every(isEmptyValue);
@@ -213,7 +235,8 @@ function presenceRule(names: readonly string[], exists: boolean, medplum: boolea
 }
 
 function containsRule(names: readonly string[], literal: string, medplum: boolean): SimpleRule {
-  return (value) => navigate(value, names, medplum).some((n) => (n !== null && typeof n === 'object' ? (n as { valueOf(): unknown }).valueOf() : n) === literal);
+  const steps = names.map(toStep);
+  return (value) => navigate(value, steps, medplum).some((n) => (n !== null && typeof n === 'object' ? (n as { valueOf(): unknown }).valueOf() : n) === literal);
 }
 
 function combine(op: string, left: SimpleRule, right: SimpleRule): SimpleRule {
@@ -256,7 +279,7 @@ export type ShortCircuit = (value: unknown) => boolean | undefined;
 const LOWEST_FIRST = ['implies', 'or', 'and'] as const;
 
 /** The operands of the lowest-precedence operator at the top level, split at its first occurrence. */
-function firstOperand(expression: string): { op: (typeof LOWEST_FIRST)[number]; left: string } | undefined {
+function firstOperand(expression: string): { op: (typeof LOWEST_FIRST)[number]; left: string; right: string } | undefined {
   const found = new Map<string, number>();
   let depth = 0;
   for (let i = 0; i < expression.length; i++) {
@@ -276,17 +299,41 @@ function firstOperand(expression: string): { op: (typeof LOWEST_FIRST)[number]; 
   for (const op of LOWEST_FIRST) {
     if (op === 'and' && found.has('xor')) return undefined;
     const at = found.get(op);
-    if (at !== undefined) return { op, left: expression.slice(0, at) };
+    if (at !== undefined) return { op, left: expression.slice(0, at), right: expression.slice(at + op.length + 2) };
     if (op === 'implies' && found.has('xor')) return undefined;
   }
   return undefined;
+}
+
+/**
+ * `path op number` (tim-4 `duration >= 0`, tim-5 `period >= 0`), for @medplum/core only: the
+ * comparison when the path holds exactly one finite JSON number, which it compares as JavaScript
+ * does; anything else (a string, an extended primitive, several values) is left to the general
+ * engine. (fhirpath.js compares decimals at a precision: -1e-12 >= 0 is true there.)
+ */
+function compileComparison(expression: string, semantics: Semantics): ShortCircuit | undefined {
+  if (semantics !== 'medplum') return undefined;
+  const m = /^\s*([a-z][A-Za-z0-9]*(?:\.[a-z][A-Za-z0-9]*)*)\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(expression);
+  if (!m) return undefined;
+  const steps = m[1].split('.').map(toStep);
+  const op = m[2];
+  const bound = Number(m[3]);
+  return (value) => {
+    const nodes = navigate(value, steps, true);
+    const n = nodes.length === 1 ? nodes[0] : undefined;
+    if (typeof n !== 'number' || !Number.isFinite(n)) return undefined;
+    return op === '<' ? n < bound : op === '<=' ? n <= bound : op === '>' ? n > bound : n >= bound;
+  };
 }
 
 export function compileShortCircuit(expression: string, semantics: Semantics): ShortCircuit | undefined {
   const split = firstOperand(expression);
   const left = split && compileSimpleRule(split.left, semantics);
   if (!split || !left) return undefined;
-  if (split.op === 'implies') return (value) => (left(value) ? undefined : true);
-  if (split.op === 'or') return (value) => (left(value) ? true : undefined);
-  return (value) => (left(value) ? undefined : false);
+  // When the first operand does not decide, the rest may still be simple: then it is the answer (true implies x, false or x, true and x: x).
+  const simple = compileSimpleRule(split.right, semantics);
+  const right: ShortCircuit = simple ?? compileComparison(split.right, semantics) ?? (() => undefined);
+  if (split.op === 'implies') return (value) => (left(value) ? right(value) : true);
+  if (split.op === 'or') return (value) => (left(value) ? true : right(value));
+  return (value) => (left(value) ? right(value) : false);
 }

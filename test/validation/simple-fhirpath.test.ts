@@ -52,6 +52,8 @@ describe('presence rules compiled to closures agree with the FHIRPath engines th
       for (const e of valuesAt(resource, ['extension', 'modifierExtension'])) out.push({ type: 'Extension', value: e });
       for (const r of valuesAt(valuesAt(resource, ['timing']), ['repeat'])) out.push({ type: 'Timing.repeat', value: r });
     }
+    // The corpus has no zero or tiny durations: the bounds of tim-4 (duration >= 0) and tim-5 (period >= 0).
+    for (const x of [0, -0, 1e-12, -1e-12, 0.5, -0.5, 2147483647]) out.push({ type: 'Timing.repeat', value: { frequency: 1, period: x, periodUnit: 'd', duration: x, durationUnit: 'h' } });
     return out;
   }
 
@@ -59,6 +61,9 @@ describe('presence rules compiled to closures agree with the FHIRPath engines th
     for (const e of ['contained.contained.empty()', 'contained.meta.security.empty()', 'extension.exists() != value.exists()', 'dosage.text.exists()', "coding.exists() implies coding.system contains 'x'"]) {
       assert.ok(compileSimpleRule(e, 'medplum'), e);
     }
+    // A comparison with a number after a presence rule is answered too, when the value is one JSON number.
+    assert.equal(compileShortCircuit('period.exists() implies period >= 0', 'medplum')?.({ period: -1 }), false);
+    assert.equal(compileShortCircuit('period.exists() implies period >= 0', 'medplum')?.({ period: '1' }), undefined);
     for (const e of ["code.coding.system contains 'x' = true", 'start <= end', '%resource.id.exists()', 'a.where(b).exists()', 'Patient.name.exists()', 'a.exists(b)']) {
       assert.equal(compileSimpleRule(e, 'medplum'), undefined, e);
     }
