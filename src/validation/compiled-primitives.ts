@@ -51,7 +51,7 @@ function build(type: string): PrimitiveCheck {
       const s = value as string;
       if (!s.trim()) issues.push(createStructureIssue(path, 'String must contain non-whitespace content'));
       else if (s.length > ONE_MB) issues.push(createStructureIssue(path, 'String cannot be larger than 1 MB'));
-      else if (regex && !regex.exec(s)) issues.push(createStructureIssue(path, `Invalid ${type} format`));
+      else if (regex && !regex.test(s)) issues.push(createStructureIssue(path, `Invalid ${type} format`));
       else if (calendar && !isValidCalendarDate(s)) issues.push(createStructureIssue(path, `Invalid ${type} value`));
     };
   }

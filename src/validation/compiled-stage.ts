@@ -74,21 +74,26 @@ const isResourceValue = (value: unknown): boolean => !!value && typeof value ===
 
 /** null anywhere, except a null in a primitive array whose `_x` twin extends that position. */
 function nullsIn(obj: Record<string, unknown>, path: string, issues: OperationOutcomeIssue[]): void {
-  for (const key of Object.keys(obj)) {
+  // for-in over own keys: Object.keys' keys in its order, without its array; paths and twins built only where needed.
+  for (const key in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
     const value = obj[key];
-    const at = `${path}.${key}`;
     if (value === null) {
-      issues.push(createStructureIssue(at, 'Invalid null value'));
+      issues.push(createStructureIssue(`${path}.${key}`, 'Invalid null value'));
     } else if (Array.isArray(value)) {
-      const twin = obj[key.startsWith('_') ? key.slice(1) : `_${key}`] as unknown[] | undefined;
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
-        if (item === undefined) issues.push(createStructureIssue(`${at}[${i}]`, 'Invalid undefined value'));
-        else if (item === null && !twin?.[i]) issues.push(createStructureIssue(`${at}[${i}]`, 'Invalid null value'));
-        else if (item && typeof item === 'object') nullsIn(item as Record<string, unknown>, `${at}[${i}]`, issues);
+        if (item === undefined) {
+          issues.push(createStructureIssue(`${path}.${key}[${i}]`, 'Invalid undefined value'));
+        } else if (item === null) {
+          const twin = obj[key.startsWith('_') ? key.slice(1) : `_${key}`] as unknown[] | undefined;
+          if (!twin?.[i]) issues.push(createStructureIssue(`${path}.${key}[${i}]`, 'Invalid null value'));
+        } else if (typeof item === 'object') {
+          nullsIn(item as Record<string, unknown>, `${path}.${key}[${i}]`, issues);
+        }
       }
     } else if (typeof value === 'object') {
-      nullsIn(value as Record<string, unknown>, at, issues);
+      nullsIn(value as Record<string, unknown>, `${path}.${key}`, issues);
     }
   }
 }

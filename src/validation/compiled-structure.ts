@@ -16,10 +16,12 @@
  */
 import * as medplum from '@medplum/core';
 import type { InternalSchemaElement, InternalTypeSchema, SlicingRules, TypedValue } from '@medplum/core';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import type { PrimitiveCheck } from './compiled-primitives';
 import { primitiveCheck } from './compiled-primitives';
 import { checkConstraints, compileConstraints, type Run, type TypedValueWithPath } from './compiled-constraints';
+import type { Found, Getter, Reader } from './compiled-readers';
+import { buildGetter, isEmptyObject } from './compiled-readers';
 
 // Bound once: a named import from @medplum/core is read through its bundle's re-export getters on
 // every call, which cost ~8% of a validation in the hot walk.
@@ -30,10 +32,7 @@ const {
   deepEquals,
   deepIncludes,
   getDataType,
-  getElementDefinitionFromElements,
   getNestedProperty,
-  getTypedPropertyValueWithSchema,
-  getTypedPropertyValueWithoutSchema,
   isPrimitiveType,
   isResource,
   matchDiscriminant,
@@ -43,52 +42,6 @@ const {
 const HL7_SD = 'http://hl7.org/fhir/StructureDefinition/';
 const MEDPLUM_SD = 'https://medplum.com/fhir/StructureDefinition/';
 
-/** What an element holds in one parent: one value, an array of them, or a value whose `value` is undefined. */
-type Found = TypedValueWithPath | TypedValueWithPath[];
-/** How one element's values are read from its parent object (the JSON keys tried, in the schema's type order); undefined when absent. */
-type Getter = (parent: TypedValueWithPath) => Found | undefined;
-
-function withPath(tv: TypedValue | TypedValue[] | undefined, parentPath: string, key: string): Found | undefined {
-  if (tv === undefined) return undefined;
-  if (Array.isArray(tv)) return tv.map((v, i) => ({ type: v.type, value: v.value, path: `${parentPath}.${key}[${i}]` }));
-  return { type: tv.type, value: tv.value, path: `${parentPath}.${key}` };
-}
-
-function buildGetter(key: string, lookup: InternalTypeSchema | undefined): Getter {
-  const ed = lookup ? getElementDefinitionFromElements(lookup.elements, key) : undefined;
-  if (!ed) return (parent) => withPath(parent.value ? getTypedPropertyValueWithoutSchema(parent, key) : undefined, parent.path, key);
-  if (!ed.type?.length) return () => undefined;
-  const last = ed.path.slice(ed.path.lastIndexOf('.') + 1);
-  const choice = last.endsWith('[x]');
-  const base = choice ? last.slice(0, -3) : last;
-  const candidates = ed.type.map((t) => {
-    const name = choice ? base + t.code[0].toUpperCase() + t.code.slice(1) : base;
-    const resultType = t.code === 'Element' || t.code === 'BackboneElement' ? ed.type[0].code : t.code;
-    return { name, extension: `_${name}`, resultType };
-  });
-  return (parent) => {
-    const obj = parent.value as Record<string, unknown> | undefined;
-    if (!obj) return undefined;
-    for (const c of candidates) {
-      const raw = obj[c.name];
-      const extension = obj[c.extension];
-      if (raw === undefined && extension === undefined) continue;
-      // Primitive extensions merge into the value: done by the reference's own code.
-      if (extension) return withPath(getTypedPropertyValueWithSchema(parent, key, ed), parent.path, key);
-      if (isEmptyObject(raw)) return undefined;
-      if (Array.isArray(raw)) {
-        const prefix = `${parent.path}.${key}[`;
-        return raw.map((v, i) => ({ type: typeOf(c.resultType, v), value: v, path: `${prefix}${i}]` }));
-      }
-      return { type: typeOf(c.resultType, raw), value: raw, path: `${parent.path}.${key}` };
-    }
-    return undefined;
-  };
-}
-
-const typeOf = (type: string, value: unknown): string =>
-  type === 'Resource' && isResource(value) ? (value as Resource).resourceType : type;
-
 /** Compiled checks of one element of a type schema. */
 interface CompiledElement {
   key: string;
@@ -96,7 +49,9 @@ interface CompiledElement {
   required: boolean;
   /** A profile key inside a data type ("period.start"): read with getAll, several Founds. */
   nested: boolean;
-  get(parent: TypedValueWithPath): Found | undefined;
+  get: Getter;
+  /** The JSON keys get reads; undefined when it must always be asked (nested keys, elements the base does not define). */
+  keys?: readonly string[];
   getAll(parent: TypedValueWithPath): Found[];
   /** The checks of one Found; false when the reference would stop looking at the others. */
   visit(found: Found, path: string, run: Run): boolean;
@@ -104,7 +59,9 @@ interface CompiledElement {
 
 function compileElement(key: string, element: InternalSchemaElement, lookup: InternalTypeSchema | undefined): CompiledElement {
   const constraints = compileConstraints(element.constraints);
-  const maxText = Number.isFinite(element.max) ? String(element.max) : '*';
+  // Read once: the schema's objects come in many shapes, and reading them per value was a visible cost.
+  const { min, max, isArray } = element;
+  const maxText = Number.isFinite(max) ? String(max) : '*';
   const slicing = element.slicing;
   const pattern = element.pattern;
   const fixed = element.fixed;
@@ -112,28 +69,30 @@ function compileElement(key: string, element: InternalSchemaElement, lookup: Int
   const checkValue = valueCheck();
   // A profile key inside a data type (e.g. "period.start") is rare: read as the reference reads it.
   const nested = key.includes('.');
+  const reader: Reader = nested ? { get: () => undefined } : buildGetter(key, lookup);
   return {
     key,
-    required: element.min > 0,
+    required: min > 0,
     nested,
-    get: nested ? () => undefined : buildGetter(key, lookup),
+    get: reader.get,
+    keys: reader.keys,
     getAll: (parent) => getNestedProperty(parent, key, { withPath: true }),
     visit(found, path, run) {
       if (!Array.isArray(found) && found.value === undefined) {
-        if (element.min > 0) run.issues.push(createStructureIssue(found.path, 'Missing required property'));
+        if (min > 0) run.issues.push(createStructureIssue(found.path, 'Missing required property'));
         return false;
       }
       if (isEmptyObject(found)) {
         run.issues.push(createStructureIssue(path, 'Invalid empty value'));
         return false;
       }
-      if (Array.isArray(found) !== element.isArray) {
-        run.issues.push(createStructureIssue(path, element.isArray ? 'Expected array of values for property' : 'Expected single value for property'));
+      if (Array.isArray(found) !== isArray) {
+        run.issues.push(createStructureIssue(path, isArray ? 'Expected array of values for property' : 'Expected single value for property'));
         return false;
       }
       const count = Array.isArray(found) ? found.length : 1;
-      if (count < element.min || count > element.max) {
-        run.issues.push(createStructureIssue(element.path, `Invalid number of values: expected ${element.min}..${maxText}, but found ${count}`));
+      if (count < min || count > max) {
+        run.issues.push(createStructureIssue(element.path, `Invalid number of values: expected ${min}..${maxText}, but found ${count}`));
       }
       if ((pattern || fixed) && !matchesSpecified(found, pattern, fixed)) {
         run.issues.push(createStructureIssue(path, 'Value did not match expected pattern'));
@@ -201,19 +160,6 @@ function referenceCheck(element: InternalSchemaElement): ((value: TypedValueWith
   };
 }
 
-/**
- * @medplum/core's isEmpty without its Object.keys array (one per value walked): null, undefined, '', an
- * array or string of length 0, an object with no own enumerable key.
- */
-function isEmptyObject(value: unknown): boolean {
-  if (value === null || value === undefined) return true;
-  if (typeof value === 'string') return value === '';
-  if (typeof value !== 'object') return false;
-  if ('length' in value && (value as { length: number }).length > 0) return false;
-  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) return false;
-  return true;
-}
-
 /** A value's own checks: primitives by type (extensions of a primitive as an Element), others not empty. */
 function valueCheck(): (value: TypedValueWithPath, run: Run) => void {
   return (value, run) => {
@@ -249,6 +195,11 @@ export class CompiledType {
   /** For each choice element ("value" of value[x]): how its value is read, to tell a choice key from an unknown one. */
   private readonly choices: Map<string, Getter>;
   private readonly prefixes = new Map<string, string | null>();
+  /** The elements reading each JSON key. */
+  private readonly readers = new Map<string, number[]>();
+  /** Elements asked whatever keys an object has: required ones, and those whose keys are not known. */
+  private readonly always: number[] = [];
+  private readonly keyInfos = new Map<string, KeyInfo>();
 
   constructor(
     private readonly schema: InternalTypeSchema,
@@ -257,35 +208,79 @@ export class CompiledType {
     const lookup = tryGetDataType(typeName);
     this.elements = Object.entries(schema.elements).map(([key, element]) => compileElement(key, element, lookup));
     const prefixes = Object.keys(schema.elements).filter((k) => k.endsWith('[x]')).map((k) => k.slice(0, -3));
-    this.choices = new Map(prefixes.map((prefix) => [prefix, buildGetter(prefix, lookup)]));
+    this.choices = new Map(prefixes.map((prefix) => [prefix, buildGetter(prefix, lookup).get]));
+    this.elements.forEach((element, i) => {
+      if (element.required || element.nested || !element.keys) this.always.push(i);
+      for (const key of element.keys ?? []) {
+        const list = this.readers.get(key) ?? [];
+        if (!list.includes(i)) list.push(i);
+        this.readers.set(key, list);
+      }
+    });
   }
 
   /**
    * `path` is where the reference's walk is: the element path without indexes (it names cardinality
    * and slice problems), while each value carries its own path with indexes.
+   *
+   * Only the elements whose keys the object has (and those always asked) are looked at, in schema
+   * order: asking every element of a type (dozens, a choice element once per type) for keys an
+   * object does not have was most of the walk. The others would find nothing and report nothing.
    */
   validateObject(obj: TypedValueWithPath, at: string, run: Run): void {
     const resource = isResource(obj.value);
     if (resource) run.resources.push(obj.value as Resource);
-    for (const element of this.elements) {
-      if (element.nested) {
-        const path = `${at}.${element.key}`;
-        const all = element.getAll(obj);
-        for (const found of all) if (!element.visit(found, path, run)) break;
-        for (const found of all) this.descend(found, path, run);
-        continue;
+    const object = obj.value;
+    if (object !== null && typeof object === 'object' && Object.getPrototypeOf(object) === Object.prototype) {
+      const present: number[] = [];
+      let plain = true;
+      let extended = false;
+      for (const key in object) {
+        if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
+        const info = this.keyInfo(key);
+        if (!info.plain) plain = false;
+        if (key.charCodeAt(0) === 95 /* _ */) extended = true;
+        for (const i of info.elements) insertSorted(present, i);
       }
-      const found = element.get(obj);
-      if (found === undefined) {
-        if (element.required) run.issues.push(createStructureIssue(`${obj.path}.${element.key}`, 'Missing required property'));
-        continue;
-      }
-      const path = `${at}.${element.key}`;
-      element.visit(found, path, run);
-      this.descend(found, path, run);
+      for (const i of this.always) insertSorted(present, i);
+      for (const i of present) this.visitElement(this.elements[i], obj, at, run, extended);
+      // An object of known, non-choice keys only has no additional property to report.
+      if (!plain) this.checkAdditionalProperties(obj, run);
+    } else {
+      for (const element of this.elements) this.visitElement(element, obj, at, run);
+      this.checkAdditionalProperties(obj, run);
     }
-    this.checkAdditionalProperties(obj, run);
     if (resource) run.resources.pop();
+  }
+
+  private visitElement(element: CompiledElement, obj: TypedValueWithPath, at: string, run: Run, extended?: boolean): void {
+    if (element.nested) {
+      const path = `${at}.${element.key}`;
+      const all = element.getAll(obj);
+      for (const found of all) if (!element.visit(found, path, run)) break;
+      for (const found of all) this.descend(found, path, run);
+      return;
+    }
+    const found = element.get(obj, extended);
+    if (found === undefined) {
+      if (element.required) run.issues.push(createStructureIssue(`${obj.path}.${element.key}`, 'Missing required property'));
+      return;
+    }
+    const path = `${at}.${element.key}`;
+    element.visit(found, path, run);
+    this.descend(found, path, run);
+  }
+
+  /** What a JSON key means for objects of this type; remembered for at most MAX_KEYS keys (unknown ones come from the input). */
+  private keyInfo(key: string): KeyInfo {
+    let info = this.keyInfos.get(key);
+    if (info) return info;
+    const properties = this.schema.elements;
+    // As checkAdditionalProperties reads a key: a choice prefix first, then `in` (prototype included, as the reference does).
+    const known = key in properties || (key.startsWith('_') && key.slice(1) in properties);
+    info = { elements: this.readers.get(key) ?? [], plain: key === 'resourceType' || (known && this.choicePrefix(key) === null) };
+    if (this.keyInfos.size < MAX_KEYS) this.keyInfos.set(key, info);
+    return info;
   }
 
   /** Into every complex value, as the data type (or backbone type) it is. */
@@ -311,7 +306,8 @@ export class CompiledType {
     const object = parent.value as Record<string, unknown> | undefined;
     if (!object) return;
     const properties = this.schema.elements;
-    const choices: Record<string, string> = {};
+    // The choice ("value[x]", "_value[x]") each key was read as; a Map, as keys with brackets made an object slow.
+    const choices = new Map<string, string>();
     for (const key of Object.keys(object)) {
       if (key === 'resourceType') continue;
       const choice = this.choiceOf(parent, key);
@@ -319,14 +315,15 @@ export class CompiledType {
         const extension = choice.startsWith('_');
         const related = extension ? choice.slice(1) : `_${choice}`;
         const requiredRelated = extension ? key.slice(1) : `_${key}`;
-        if (related in choices && choices[related] !== requiredRelated) {
+        if (choices.has(related) && choices.get(related) !== requiredRelated) {
           const name = extension ? choice.slice(1) : choice;
           run.issues.push(createOperationOutcomeIssue('warning', 'structure', `Type of primitive extension does not match the type of property "${name}"`, choice));
         }
-        if (choices[choice]) {
-          run.issues.push(createOperationOutcomeIssue('warning', 'structure', `Conflicting choice of type properties: "${key}", "${choices[choice]}"`, key));
+        const earlier = choices.get(choice);
+        if (earlier) {
+          run.issues.push(createOperationOutcomeIssue('warning', 'structure', `Conflicting choice of type properties: "${key}", "${earlier}"`, key));
         }
-        choices[choice] = key;
+        choices.set(choice, key);
         continue;
       }
       if (!(key in properties) && !(key.startsWith('_') && key.slice(1) in properties) && object[key] !== undefined) {
@@ -364,8 +361,28 @@ export class CompiledType {
   }
 }
 
-/** Keys whose choice prefix one compiled type remembers. */
+/** Keys whose choice prefix and meaning one compiled type remembers. */
 const MAX_KEYS = 256;
+
+/** What one JSON key tells the walk about an object holding it. */
+interface KeyInfo {
+  /** The elements that read it: usually one, none for an unknown key. */
+  elements: readonly number[];
+  /** Known and not read as a choice: checkAdditionalProperties would say nothing about it. */
+  plain: boolean;
+}
+
+/** Adds n to an ascending list of distinct numbers (a handful: an object's keys). */
+function insertSorted(list: number[], n: number): void {
+  const last = list.length - 1;
+  if (last < 0 || list[last] < n) {
+    list.push(n);
+    return;
+  }
+  let i = list.length;
+  while (i > 0 && list[i - 1] > n) i--;
+  if (list[i - 1] !== n) list.splice(i, 0, n);
+}
 
 const compiled = new WeakMap<InternalTypeSchema, Map<string, CompiledType>>();
 

@@ -3,7 +3,7 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { createResourceValidator } from '../../src/validation';
 import type { ValidationResult } from '../../src/validation';
 import type { CorpusItem } from './differential-corpus';
-import { baseResources, invalidVariants, mutatedResources } from './differential-corpus';
+import { baseResources, invalidVariants, mutatedResources, primitiveExtensions } from './differential-corpus';
 
 /**
  * The compiled structural stage against the reference (Medplum's generic validator), through the
@@ -67,5 +67,12 @@ describe('the compiled structural stage reports what Medplum\'s validator report
     assert.deepEqual(found, [], show(found));
     // The corpus must exercise both outcomes, or agreeing would prove little.
     assert.ok(invalid.count > corpus.length / 2 && invalid.count < corpus.length, `${invalid.count} of ${corpus.length} invalid`);
+  });
+
+  it('on primitive values with extensions (_x twins): beside the value, instead of it, in a primitive array', () => {
+    const corpus = primitiveExtensions(bases);
+    assert.ok(corpus.length >= 1000, `only ${corpus.length} generated`);
+    const found = disagreements(corpus);
+    assert.deepEqual(found, [], show(found));
   });
 });

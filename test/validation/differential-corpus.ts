@@ -172,3 +172,36 @@ export function mutatedResources(bases: CorpusItem[], perBase = 400): CorpusItem
   }
   return items;
 }
+
+const EXTENSION = { extension: [{ url: 'http://example.org/fhir/StructureDefinition/note', valueString: 'x' }] };
+
+/**
+ * Primitive values with extensions (FHIR JSON's `_x` twins), at most `perBase` per resource: beside
+ * the value, instead of it, and for an array of primitives a twin array extending its first item
+ * (with a null placeholder for the others).
+ */
+export function primitiveExtensions(bases: CorpusItem[], perBase = 30): CorpusItem[] {
+  const items: CorpusItem[] = [];
+  for (const base of bases) {
+    const root = base.resource as unknown as Json;
+    const mine: CorpusItem[] = [];
+    for (const { path, value } of locations(root)) {
+      const key = path[path.length - 1];
+      if (typeof key !== 'string' || key === 'resourceType' || key.startsWith('_') || value === null) continue;
+      const parentPath = path.slice(0, -1);
+      const with_ = (next: Record<string, Json>): Resource => replaced(root, parentPath, next) as unknown as Resource;
+      const parent = parentPath.reduce<Json>((v, step) => (v as Record<string | number, Json>)[step], root) as Record<string, Json>;
+      const where = path.join('.');
+      if (typeof value !== 'object') {
+        mine.push({ name: `${base.name}: extension beside ${where}`, resource: with_({ ...parent, [`_${key}`]: EXTENSION }) });
+        const { [key]: _dropped, ...rest } = parent;
+        mine.push({ name: `${base.name}: extension instead of ${where}`, resource: with_({ ...rest, [`_${key}`]: EXTENSION }) });
+      } else if (Array.isArray(value) && value.length && value.every((v) => typeof v !== 'object')) {
+        mine.push({ name: `${base.name}: extension of ${where}[0]`, resource: with_({ ...parent, [`_${key}`]: value.map((_, i) => (i === 0 ? EXTENSION : null)) }) });
+      }
+    }
+    const step = Math.max(1, Math.ceil(mine.length / perBase));
+    for (let i = 0; i < mine.length; i += step) items.push(mine[i]);
+  }
+  return items;
+}
