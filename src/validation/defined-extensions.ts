@@ -7,6 +7,7 @@
  */
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import type { StructuralStage } from './compiled-stage';
+import { holdsExtension } from './extension-scan';
 
 const EXTENSION_KEYS = ['extension', 'modifierExtension'];
 
@@ -22,7 +23,7 @@ export class DefinedExtensions {
   check(resource: Resource): OperationOutcomeIssue[] {
     const issues: OperationOutcomeIssue[] = [];
     // Most resources carry none: find that out without building a path for every element.
-    if (!this.definitions.size || !this.holdsDefined(resource)) return issues;
+    if (!this.definitions.size || !holdsExtension(resource, (url) => this.definitions.has(url))) return issues;
     // An explicit stack: no recursion whose depth the input decides.
     const stack: { value: unknown; path: string }[] = [{ value: resource, path: resource.resourceType }];
     while (stack.length) {
@@ -40,22 +41,6 @@ export class DefinedExtensions {
       }
     }
     return issues;
-  }
-
-  private holdsDefined(resource: Resource): boolean {
-    const stack: unknown[] = [resource];
-    while (stack.length) {
-      const value = stack.pop();
-      if (typeof value !== 'object' || value === null) continue;
-      if (Array.isArray(value)) {
-        for (const item of value) stack.push(item);
-        continue;
-      }
-      const url = (value as { url?: unknown }).url;
-      if (typeof url === 'string' && this.definitions.has(url)) return true;
-      for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) stack.push(child);
-    }
-    return false;
   }
 
   private checkOne(extension: unknown, path: string, issues: OperationOutcomeIssue[]): void {

@@ -14,6 +14,7 @@ import r4model from 'fhirpath/fhir-context/r4';
 import { issue } from '../fhir/outcome';
 import type { CoreExtension, ValueRule } from './core-extensions';
 import { coreExtensions } from './core-extensions';
+import { holdsExtension } from './extension-scan';
 
 interface R4Model {
   path2Type: Record<string, string>;
@@ -41,6 +42,8 @@ interface Frame {
 export function checkCoreExtensions(resource: Record<string, unknown>, resourceType: string): OperationOutcomeIssue[] {
   const extensions = coreExtensions();
   const issues: OperationOutcomeIssue[] = [];
+  // Only a use of a core extension can be reported: without one, the walk below has nothing to find.
+  if (!holdsExtension(resource, (url) => extensions.has(url))) return issues;
   const stack: Frame[] = [rootFrame(resource, resourceType, resourceType)];
   while (stack.length && issues.length < MAX_ISSUES) {
     const frame = stack.pop() as Frame;
