@@ -23,7 +23,7 @@ import { referencedType } from './references';
 import type { Membership, Terminology } from './terminology';
 
 interface ChildIndex {
-  byKey: Map<string, { node: ElementNode; type: string }>;
+  byKey: Map<string, { node: ElementNode; type: string; primitive: boolean }>;
   choices: { prefix: string; node: ElementNode }[];
   own: ElementNode[];
 }
@@ -39,10 +39,11 @@ function indexOf(children: ElementNode[]): ChildIndex {
   for (const node of children) {
     if (node.name.endsWith('[x]')) {
       const prefix = node.name.slice(0, -3);
-      for (const t of node.types) index.byKey.set(prefix + capitalise(t.code), { node, type: t.code });
+      for (const t of node.types) index.byKey.set(prefix + capitalise(t.code), { node, type: t.code, primitive: isPrimitive(t.code) });
       index.choices.push({ prefix, node });
     } else {
-      index.byKey.set(node.name, { node, type: node.types[0]?.code ?? 'BackboneElement' });
+      const type = node.types[0]?.code ?? 'BackboneElement';
+      index.byKey.set(node.name, { node, type, primitive: isPrimitive(type) });
     }
     if (node.inSlice && (node.min > 0 || node.max !== Infinity || node.fixed !== undefined || node.pattern !== undefined)) {
       index.own.push(node);
@@ -115,23 +116,26 @@ export class ElementChecker {
   }
 
   private walkObject(obj: Record<string, unknown>, children: ElementNode[], path: string, type: string | undefined): void {
-    if (type) appendAll(this.issues, checkTypeInvariants(type, obj, path, this.env));
+    if (type) checkTypeInvariants(type, obj, path, this.env, this.issues);
     const index = indexOf(children);
-    for (const key of Object.keys(obj)) {
+    // for-in over own keys: Object.keys' keys, in its order, without its array.
+    for (const key in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
       if (key === 'resourceType' || key.charCodeAt(0) === 95 /* "_": primitive extensions */) continue;
       const hit = index.byKey.get(key);
-      if (hit) this.visit(obj[key], key, hit.node, hit.type, path);
+      if (hit) this.visit(obj[key], key, hit.node, hit.type, hit.primitive, path);
       else this.checkNarrowing(key, index, path);
     }
     for (const node of index.own) this.checkOwn(obj, node, index, path);
   }
 
-  private visit(raw: unknown, key: string, node: ElementNode, type: string, path: string): void {
+  private visit(raw: unknown, key: string, node: ElementNode, type: string, primitive: boolean, path: string): void {
     const many = Array.isArray(raw);
-    const values = many ? raw : [raw];
+    const count = many ? raw.length : 1;
     const counts = node.slices && node.inSlice ? new Map<ElementNode, number>() : undefined;
-    values.forEach((value, i) => {
-      if (value === null || value === undefined) return;
+    for (let i = 0; i < count; i++) {
+      const value: unknown = many ? raw[i] : raw;
+      if (value === null || value === undefined) continue;
       const at = many ? `${path}.${key}[${i}]` : `${path}.${key}`;
       let target = node;
       const slice = node.slices?.find((s) => node.discriminators?.every((d) => discriminates(value, type, s, d)));
@@ -139,8 +143,8 @@ export class ElementChecker {
         target = slice;
         counts?.set(slice, (counts.get(slice) ?? 0) + 1);
       }
-      this.checkValue(value, target, type, at);
-    });
+      this.checkValue(value, target, type, primitive, at);
+    }
     // Top-level slices are counted by Medplum; slices inside slices only here.
     for (const slice of counts ? (node.slices ?? []) : []) {
       const n = counts?.get(slice) ?? 0;
@@ -153,10 +157,10 @@ export class ElementChecker {
     }
   }
 
-  private checkValue(value: unknown, node: ElementNode, type: string, at: string): void {
+  private checkValue(value: unknown, node: ElementNode, type: string, primitive: boolean, at: string): void {
     if (node.requiredValueSet) this.checkBinding(value, type, node.requiredValueSet, at);
     if (node.constraints) appendAll(this.issues, evaluateConstraints(node.constraints, value, at, this.env));
-    if (typeof value !== 'object' || value === null || isPrimitive(type)) return;
+    if (typeof value !== 'object' || value === null || primitive) return;
     const record = value as Record<string, unknown>;
     if (type === 'Reference') this.checkReference(record, node, at);
     if (type === 'Resource' || type === 'DomainResource') {
@@ -184,7 +188,7 @@ export class ElementChecker {
   private checkBinding(value: unknown, type: string, url: string, at: string): void {
     const vs = this.terminology.valueSet(url);
     if (!vs) return;
-    const name = url.split('|')[0];
+    const name = url.includes('|') ? url.split('|')[0] : url;
     if (type === 'code' || type === 'string' || type === 'uri') {
       if (typeof value === 'string' && !vs.has(undefined, value)) {
         this.issues.push(issue('error', 'code-invalid', `The value "${value}" is not in the required ValueSet ${name}`, at));

@@ -61,15 +61,13 @@ function certainlyHolds(key: string, value: unknown): boolean {
   return false;
 }
 
-/** Issues for the data-type invariants the value breaks. Only an explicit `false` fails. */
-export function checkTypeInvariants(type: string, value: unknown, path: string, env: ConstraintEnv): OperationOutcomeIssue[] {
+/** Adds to `issues` one for each data-type invariant the value breaks. Only an explicit `false` fails. */
+export function checkTypeInvariants(type: string, value: unknown, path: string, env: ConstraintEnv, issues: OperationOutcomeIssue[]): void {
   let invariants = compiled.get(type);
   if (!invariants) {
     invariants = compileFor(type);
     compiled.set(type, invariants);
   }
-  if (invariants.length === 0) return [];
-  const issues: OperationOutcomeIssue[] = [];
   for (const inv of invariants) {
     if (certainlyHolds(inv.key, value)) continue;
     let result: unknown[];
@@ -82,5 +80,4 @@ export function checkTypeInvariants(type: string, value: unknown, path: string, 
       issues.push(issue('error', 'invariant', `Constraint ${inv.key} not met: ${inv.human}`, path));
     }
   }
-  return issues;
 }

@@ -74,9 +74,13 @@ export class Terminology {
   /** The ValueSet's membership test, or undefined when we do not have the ValueSet. */
   valueSet(url: string): Membership | undefined {
     this.load();
-    const key = stripVersion(url);
-    if (!this.expanded.has(key)) this.expanded.set(key, this.expand(key, new Set()));
-    return this.expanded.get(key);
+    // Asked for every bound value: no split of a URL that has no version.
+    const key = url.includes('|') ? stripVersion(url) : url;
+    const found = this.expanded.get(key);
+    if (found !== undefined || this.expanded.has(key)) return found;
+    const expanded = this.expand(key, new Set());
+    this.expanded.set(key, expanded);
+    return expanded;
   }
 
   /** The ValueSet's codes per system ('any': every code of that system), for search's :in; undefined when unknown. */
