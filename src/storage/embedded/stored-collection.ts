@@ -32,7 +32,7 @@ import { compileFilter, runQuery } from './query';
 import type { EmbeddedSession, SessionRunner } from './session';
 import { servedSpec } from './key-indexes';
 import type { SqliteFile } from './sqlite-file';
-import { after, bodies, exists, idBounds, keyChunk, planFind, rangeChunk, scanChunk, type Plan } from './stored-queries';
+import { after, bodies, exists, idBounds, keyChunk, planFind, rangeChunk, rangeIdsChunk, scanChunk, type Plan } from './stored-queries';
 import { conjuncts, ValueIndex } from './value-index';
 
 /** What a stored collection needs from its engine. */
@@ -272,8 +272,13 @@ export class StoredCollection<T extends Document> implements DocumentCollection<
     }
     let bounds = idBounds(filter);
     for (let size = FIRST_CHUNK; ; size = Math.min(size * 4, MAX_CHUNK)) {
-      if (plan.kind === 'keys' || plan.kind === 'ranges') {
-        const ids = plan.kind === 'keys' ? keyChunk(this.sqlite, plan, bounds, dir, size) : rangeChunk(this.sqlite, this.name, plan, bounds, dir, size);
+      if (plan.kind !== 'scan') {
+        const ids =
+          plan.kind === 'keys'
+            ? keyChunk(this.sqlite, plan, bounds, dir, size)
+            : plan.kind === 'ranges'
+              ? rangeChunk(this.sqlite, this.name, plan, bounds, dir, size)
+              : rangeIdsChunk(this.sqlite, plan, bounds, dir, size);
         yield* this.resolve(ids.filter((id) => !shadowed(id)));
         if (ids.length < size) return;
         bounds = after(bounds, ids[ids.length - 1], dir);

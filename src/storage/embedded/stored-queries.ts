@@ -26,6 +26,7 @@ export type Plan =
   | { kind: 'ids'; ids: string[] }
   | { kind: 'keys'; driver: KeyCondition; probes: KeyCondition[] }
   | { kind: 'ranges'; scans: RangeScan[] }
+  | { kind: 'rangeIds'; scans: RangeScan[] }
   | { kind: 'scan' };
 
 /** Keys counted per condition when several compete to drive the query. */
@@ -251,11 +252,15 @@ function conjunctScans(key: string, condition: unknown, indexes: readonly KeyInd
 }
 
 /**
- * How a filter bounded by a range index is best read: the ids of every document it can match, read
- * from `doc_ranges` alone (in no order; the caller sorts them), when there are at most RANGE_CAP;
- * past that, matches are dense and the documents are read in _id order, each kept only if its
- * `doc_ranges` rows (found by id, doc_ranges_by_id) fall in the range: no document is parsed to find
- * out, so a page of 20 out of 1 in 60 costs ~1,300 index probes rather than ~1,300 parsed documents.
+ * How a filter bounded by a range index is best read, once no key pins it:
+ * - at most `rangeCap` candidates (counted in SQL, not read): their ids straight from `doc_ranges`,
+ *   a chunk at a time in _id order (rangeIdsChunk), so a page of 20 sorts in SQLite instead of
+ *   materialising and sorting thousands of ids here;
+ * - more: matches are dense, and the documents are read in _id order, each kept only if its
+ *   `doc_ranges` rows (found by id, doc_ranges_by_id) fall in the range (rangeChunk); no document is
+ *   parsed to find out, so a page of 20 out of 1 in 60 costs ~1,300 index probes;
+ * - a caller that needs every match (rangeCap Infinity: a count, a sort on another key) gets every
+ *   candidate's id collected once (kind 'ids').
  * Undefined when no conjunct is bounded by a range index.
  */
 export function rangePlan(
@@ -263,23 +268,50 @@ export function rangePlan(
   indexes: readonly KeyIndex[],
   sqlite: SqliteFile,
   rangeCap = RANGE_CAP,
-): Extract<Plan, { kind: 'ids' | 'ranges' }> | undefined {
+): Extract<Plan, { kind: 'ids' | 'ranges' | 'rangeIds' }> | undefined {
   let dense: RangeScan[] | undefined;
   for (const [key, condition] of conjuncts(filter)) {
     const scans = conjunctScans(key, condition, indexes);
     if (!scans) continue;
-    const ids = new Set<string>();
+    if (!Number.isFinite(rangeCap)) {
+      const ids = new Set<string>();
+      for (const scan of scans) {
+        const params: unknown[] = [scan.ix, scan.prefix];
+        for (const id of sqlite.statement(`SELECT id FROM doc_ranges WHERE ix = ? AND key = ?${valueBoundsSql('value', scan, params)}`).pluck().all(...params) as string[]) ids.add(id);
+      }
+      return { kind: 'ids', ids: [...ids] };
+    }
+    let candidates = 0;
     for (const scan of scans) {
       const params: unknown[] = [scan.ix, scan.prefix];
-      const sql = `SELECT id FROM doc_ranges WHERE ix = ? AND key = ?${valueBoundsSql('value', scan, params)} LIMIT ?`;
-      params.push(Number.isFinite(rangeCap) ? rangeCap + 1 : -1); // LIMIT -1: no limit
-      for (const id of sqlite.statement(sql).pluck().all(...params) as string[]) ids.add(id);
-      if (ids.size > rangeCap) break;
+      const sql = `SELECT count(*) FROM (SELECT 1 FROM doc_ranges WHERE ix = ? AND key = ?${valueBoundsSql('value', scan, params)} LIMIT ?)`;
+      params.push(rangeCap + 1);
+      candidates += sqlite.statement(sql).pluck().get(...params) as number;
+      if (candidates > rangeCap) break;
     }
-    if (ids.size <= rangeCap) return { kind: 'ids', ids: [...ids] };
+    if (candidates <= rangeCap) return { kind: 'rangeIds', scans };
     dense ??= scans;
   }
   return dense ? { kind: 'ranges', scans: dense } : undefined;
+}
+
+/** The SQL condition on `doc_ranges` (as `alias`) that one of the scans accepts. */
+function acceptedSql(alias: string, scans: readonly RangeScan[], params: unknown[]): string {
+  const accepted = scans.map((scan) => {
+    params.push(scan.ix, scan.prefix);
+    return `(${alias}.ix = ? AND ${alias}.key = ?${valueBoundsSql(`${alias}.value`, scan, params)})`;
+  });
+  return accepted.join(' OR ');
+}
+
+/** One chunk of the ids the scans give, in _id order (few enough to sort in SQL: see rangePlan). */
+export function rangeIdsChunk(sqlite: SqliteFile, plan: Extract<Plan, { kind: 'rangeIds' }>, bounds: IdBounds, dir: 1 | -1, limit: number): string[] {
+  const params: unknown[] = [];
+  let sql = `SELECT DISTINCT r.id FROM doc_ranges r WHERE (${acceptedSql('r', plan.scans, params)})`;
+  sql += boundsSql('r.id', bounds, params);
+  sql += ` ORDER BY r.id ${dir === 1 ? 'ASC' : 'DESC'} LIMIT ?`;
+  params.push(limit);
+  return sqlite.statement(sql).pluck().all(...params) as string[];
 }
 
 function valueBoundsSql(column: string, scan: Pick<RangeScan, 'lo' | 'hi'>, params: unknown[]): string {
@@ -306,11 +338,7 @@ export function rangeChunk(
 ): string[] {
   const params: unknown[] = [collection];
   let sql = `SELECT d.id FROM documents d WHERE d.collection = ?${boundsSql('d.id', bounds, params)}`;
-  const accepted = plan.scans.map((scan) => {
-    params.push(scan.ix, scan.prefix);
-    return `(r.ix = ? AND r.key = ?${valueBoundsSql('r.value', scan, params)})`;
-  });
-  sql += ` AND EXISTS (SELECT 1 FROM doc_ranges r WHERE r.id = d.id AND (${accepted.join(' OR ')}))`;
+  sql += ` AND EXISTS (SELECT 1 FROM doc_ranges r WHERE r.id = d.id AND (${acceptedSql('r', plan.scans, params)}))`;
   sql += ` ORDER BY d.id ${dir === 1 ? 'ASC' : 'DESC'} LIMIT ?`;
   params.push(limit);
   return sqlite.statement(sql).pluck().all(...params) as string[];
