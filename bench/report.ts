@@ -87,6 +87,30 @@ function cell(o: WorkloadResult | undefined, p: WorkloadResult | undefined, valu
   return comparable(o, p) ? value() : 'n/c';
 }
 
+/**
+ * CPU per request, every thread of each server: what bounds throughput on a machine whose other
+ * cores are busy, and a figure that holds still when the machine's load does not.
+ */
+function cpuTable(
+  workloads: ReadonlyArray<{ id: string; label: string; resourcesPerRequest: number }>,
+  ours: Record<string, WorkloadResult>,
+  peer: Record<string, WorkloadResult> | undefined,
+): string {
+  const rows = ['| Workload | ours CPU ms/request | peer\\* CPU ms/request | ours/peer CPU |', '| --- | ---: | ---: | ---: |'];
+  const cpu = (r: WorkloadResult | undefined, perRequest: number) => {
+    if (r?.cpuMsPerRequest === undefined) return '–';
+    const perResource = perRequest > 1 ? ` (${(r.cpuMsPerRequest / perRequest).toFixed(2)}/resource)` : '';
+    return `${r.cpuMsPerRequest.toFixed(2)}${perResource}${r.method === 'sequential' ? ' seq' : ''}`;
+  };
+  for (const w of workloads) {
+    const o = ours[w.id];
+    const p = peer?.[w.id];
+    const both = o?.cpuMsPerRequest !== undefined && p?.cpuMsPerRequest !== undefined && o.method === p.method;
+    rows.push(`| ${w.label.replace(/\|/g, '\\|')} | ${cpu(o, w.resourcesPerRequest)} | ${cpu(p, w.resourcesPerRequest)} | ${both ? ratio(o.cpuMsPerRequest, p.cpuMsPerRequest) : '–'} |`);
+  }
+  return rows.join('\n');
+}
+
 export function markdown(results: BenchResults): string {
   const out: string[] = [];
   const reps = Number(results.options.reps ?? 1);
@@ -105,6 +129,7 @@ export function markdown(results: BenchResults): string {
           `${cell(o, p, () => ratio(o?.rps, p?.rps))} | ${cell(o, p, () => ratio(p?.p50, o?.p50))} |`,
       );
     }
+    out.push('', cpuTable(size.workloads, ours.workloads, peer?.workloads));
     const notes = size.workloads.filter((w) => w.note).map((w) => `${w.id}: ${w.note}`);
     const unavailable = size.workloads.flatMap((w) =>
       (['ours', 'peer'] as const).flatMap((t) => {

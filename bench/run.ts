@@ -61,7 +61,7 @@ async function runWorkload(subjects: Subject[], options: BenchOptions, measure: 
       // Too slow for load: sampled once, sequentially, not once per repetition.
       if (pf.ms > measure.slowMs && rep > 0) continue;
       await settle(s.target.base, s.settleRequest);
-      const { method: m, run } = await measureRun(s.target.base, s.workload, pf, measure, rep === 0);
+      const { method: m, run } = await measureRun(s.target.base, s.workload, pf, measure, rep === 0, () => s.target.child.cpuMs());
       method.set(s, m);
       (runs.get(s) as RunStats[]).push(run);
     }

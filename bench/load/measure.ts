@@ -25,6 +25,8 @@ export interface RunStats {
   p95: number;
   p99: number;
   statuses: Record<string, number>;
+  /** CPU the server used per request during the measured run, all its threads (ms). */
+  cpuMsPerRequest?: number;
 }
 
 export interface WorkloadResult {
@@ -38,6 +40,8 @@ export interface WorkloadResult {
   p50?: number;
   p95?: number;
   p99?: number;
+  /** Median over the runs of RunStats.cpuMsPerRequest. */
+  cpuMsPerRequest?: number;
   errors: number;
 }
 
@@ -216,13 +220,29 @@ export async function preflight(base: string, workload: Workload, options: Measu
   return best;
 }
 
-/** One measured repetition (after the preflight said the endpoint works). */
-export async function measureRun(base: string, workload: Workload, first: Preflight, options: MeasureOptions, warm: boolean): Promise<{ method: WorkloadResult['method']; run: RunStats }> {
+/**
+ * One measured repetition (after the preflight said the endpoint works). `cpuMs` reads the server's
+ * CPU time: what it used per request holds still on a shared machine, where throughput does not.
+ */
+export async function measureRun(
+  base: string,
+  workload: Workload,
+  first: Preflight,
+  options: MeasureOptions,
+  warm: boolean,
+  cpuMs?: () => number,
+): Promise<{ method: WorkloadResult['method']; run: RunStats }> {
+  const perRequest = async (measured: () => Promise<RunStats>): Promise<RunStats> => {
+    const before = cpuMs?.();
+    const run = await measured();
+    if (before !== undefined && cpuMs && run.requests > 0) run.cpuMsPerRequest = (cpuMs() - before) / run.requests;
+    return run;
+  };
   if (first.ms > options.slowMs) {
-    return { method: 'sequential', run: await sequentialRun(base, workload, options.sampleBudgetMs, options.timeoutSec * 1000, first) };
+    return { method: 'sequential', run: await perRequest(() => sequentialRun(base, workload, options.sampleBudgetMs, options.timeoutSec * 1000, first)) };
   }
   if (warm && options.warmupSec > 0) await autocannonRun(base, workload, options.warmupSec, options.timeoutSec);
-  return { method: 'autocannon', run: await autocannonRun(base, workload, options.durationSec, options.timeoutSec) };
+  return { method: 'autocannon', run: await perRequest(() => autocannonRun(base, workload, options.durationSec, options.timeoutSec)) };
 }
 
 export function summarise(first: Preflight, method: WorkloadResult['method'], runs: RunStats[], workload: Workload): WorkloadResult {
@@ -239,6 +259,7 @@ export function summarise(first: Preflight, method: WorkloadResult['method'], ru
     p50: median(runs.map((r) => r.p50)),
     p95: median(runs.map((r) => r.p95)),
     p99: median(runs.map((r) => r.p99)),
+    cpuMsPerRequest: runs.every((r) => r.cpuMsPerRequest !== undefined) ? median(runs.map((r) => r.cpuMsPerRequest as number)) : undefined,
     errors: runs.reduce((a, r) => a + r.errors, 0),
   };
 }

@@ -101,6 +101,16 @@ export class Child {
     return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
   }
 
+  /**
+   * CPU time the process has used so far, every thread included (event loop, workers, GC), in ms,
+   * from /proc/<pid>/stat: utime + stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux x86-64).
+   */
+  cpuMs(): number {
+    const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+
   /** Stops the process (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
   async stop(): Promise<void> {
     if (this.exitCode !== undefined) return;
