@@ -39,24 +39,34 @@ export function buildGetter(key: string, lookup: InternalTypeSchema | undefined)
     const resultType = t.code === 'Element' || t.code === 'BackboneElement' ? ed.type[0].code : t.code;
     return { name, extension: `_${name}`, resultType };
   });
-  const get: Getter = (parent, extended) => {
-    const obj = parent.value as Record<string, unknown> | undefined;
-    if (!obj) return undefined;
-    for (const c of candidates) {
-      const raw = obj[c.name];
-      const extension = extended === false ? undefined : obj[c.extension];
-      if (raw === undefined && extension === undefined) continue;
+  let get: Getter;
+  if (candidates.length === 1) {
+    // Most elements have one type: no loop over candidates.
+    const { name, extension: twin, resultType } = candidates[0];
+    get = (parent, extended) => {
+      const obj = parent.value as Record<string, unknown> | undefined;
+      if (!obj) return undefined;
+      const raw = obj[name];
+      const extension = extended === false ? undefined : obj[twin];
+      if (raw === undefined && extension === undefined) return undefined;
       // Primitive extensions merge into the value: done by the reference's own code.
       if (extension) return withPath(getTypedPropertyValueWithSchema(parent, key, ed), parent.path, key);
-      if (isEmptyObject(raw)) return undefined;
-      if (Array.isArray(raw)) {
-        const prefix = `${parent.path}.${key}[`;
-        return raw.map((v, i) => ({ type: typeOf(c.resultType, v), value: v, path: `${prefix}${i}]` }));
+      return foundOf(raw, resultType, parent.path, key);
+    };
+  } else {
+    get = (parent, extended) => {
+      const obj = parent.value as Record<string, unknown> | undefined;
+      if (!obj) return undefined;
+      for (const c of candidates) {
+        const raw = obj[c.name];
+        const extension = extended === false ? undefined : obj[c.extension];
+        if (raw === undefined && extension === undefined) continue;
+        if (extension) return withPath(getTypedPropertyValueWithSchema(parent, key, ed), parent.path, key);
+        return foundOf(raw, c.resultType, parent.path, key);
       }
-      return { type: typeOf(c.resultType, raw), value: raw, path: `${parent.path}.${key}` };
-    }
-    return undefined;
-  };
+      return undefined;
+    };
+  }
   const keys = candidates.flatMap((c) => [c.name, c.extension]);
   // A key Object.prototype has ("constructor") is found on every object: such an element is always asked.
   return { get, keys: keys.some((k) => k in Object.prototype) ? undefined : keys };
@@ -64,6 +74,16 @@ export function buildGetter(key: string, lookup: InternalTypeSchema | undefined)
 
 const typeOf = (type: string, value: unknown): string =>
   type === 'Resource' && isResource(value) ? (value as Resource).resourceType : type;
+
+/** The value(s) of a present element without primitive extensions: undefined when empty, else typed, each with its path. */
+function foundOf(raw: unknown, resultType: string, parentPath: string, key: string): Found | undefined {
+  if (isEmptyObject(raw)) return undefined;
+  if (Array.isArray(raw)) {
+    const prefix = `${parentPath}.${key}[`;
+    return raw.map((v, i) => ({ type: typeOf(resultType, v), value: v, path: `${prefix}${i}]` }));
+  }
+  return { type: typeOf(resultType, raw), value: raw, path: `${parentPath}.${key}` };
+}
 
 /**
  * @medplum/core's isEmpty without its Object.keys array (one per value walked): null, undefined, '', an

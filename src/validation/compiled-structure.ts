@@ -240,7 +240,8 @@ export class CompiledType {
         const info = this.keyInfo(key);
         if (!info.plain) plain = false;
         if (key.charCodeAt(0) === 95 /* _ */) extended = true;
-        for (const i of info.elements) insertSorted(present, i);
+        if (info.element >= 0) insertSorted(present, info.element);
+        if (info.more) for (const i of info.more) insertSorted(present, i);
       }
       for (const i of this.always) insertSorted(present, i);
       for (const i of present) this.visitElement(this.elements[i], obj, at, run, extended);
@@ -278,7 +279,9 @@ export class CompiledType {
     const properties = this.schema.elements;
     // As checkAdditionalProperties reads a key: a choice prefix first, then `in` (prototype included, as the reference does).
     const known = key in properties || (key.startsWith('_') && key.slice(1) in properties);
-    info = { elements: this.readers.get(key) ?? [], plain: key === 'resourceType' || (known && this.choicePrefix(key) === null) };
+    const elements = this.readers.get(key) ?? [];
+    const plain = key === 'resourceType' || (known && this.choicePrefix(key) === null);
+    info = { element: elements.length ? elements[0] : -1, more: elements.length > 1 ? elements.slice(1) : undefined, plain };
     if (this.keyInfos.size < MAX_KEYS) this.keyInfos.set(key, info);
     return info;
   }
@@ -366,8 +369,9 @@ const MAX_KEYS = 256;
 
 /** What one JSON key tells the walk about an object holding it. */
 interface KeyInfo {
-  /** The elements that read it: usually one, none for an unknown key. */
-  elements: readonly number[];
+  /** The element that reads it, -1 for an unknown key; `more` in the rare case that several do. */
+  element: number;
+  more?: readonly number[];
   /** Known and not read as a choice: checkAdditionalProperties would say nothing about it. */
   plain: boolean;
 }

@@ -14,6 +14,8 @@ const MAX_ISSUES = 20;
 
 export function checkNarratives(resource: Record<string, unknown>, resourceType: string): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
+  // Many resources carry no narrative: find that out without building a path for every object.
+  if (!holdsNarrative(resource)) return issues;
   const stack: { value: unknown; path: string }[] = [{ value: resource, path: resourceType }];
   while (stack.length && issues.length < MAX_ISSUES) {
     const { value, path } = stack.pop() as (typeof stack)[number];
@@ -31,6 +33,26 @@ export function checkNarratives(resource: Record<string, unknown>, resourceType:
     }
   }
   return issues.slice(0, MAX_ISSUES);
+}
+
+/** Whether some object, at any depth, has a `text` object with a string `div`: what the walk above checks. */
+function holdsNarrative(resource: Record<string, unknown>): boolean {
+  const stack: unknown[] = [resource];
+  while (stack.length) {
+    const value = stack.pop() as object;
+    if (Array.isArray(value)) {
+      for (const item of value) if (isContainer(item)) stack.push(item);
+      continue;
+    }
+    const record = value as Record<string, unknown>;
+    const text = record.text;
+    if (isObject(text) && typeof text.div === 'string') return true;
+    for (const key in record) {
+      if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
+      if (isContainer(record[key])) stack.push(record[key]);
+    }
+  }
+  return false;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -211,30 +211,33 @@ export class ValidationPipeline {
   }
 
   private selectProfiles(resource: Resource, requested: string[], issues: OperationOutcomeIssue[]): string[] {
-    const type = resource.resourceType;
     const applied: string[] = [];
-    const consider = (raw: unknown, expression: string | undefined, lenient: boolean): void => {
-      if (typeof raw !== 'string') return;
-      const url = raw.split('|')[0];
-      if (url === `${HL7_SD}${type}`) return;
-      const known = this.profiles.get(url) ?? this.specProfile(url);
-      if (!known) {
-        const text = lenient ? `; the resource was not checked against it` : '';
-        issues.push(issue(lenient ? 'warning' : 'error', 'not-supported', `Profile ${raw} is not known to this server${text}`, expression));
-      } else if (known.type !== type) {
-        issues.push(issue('error', 'invalid', `Profile ${url} constrains ${known.type}, not ${type}`, expression));
-      } else if (!applied.includes(url)) {
-        applied.push(url);
-      }
-    };
     const listed = resource.meta?.profile;
     if (Array.isArray(listed)) {
-      listed.forEach((p, i) => consider(p, `${type}.meta.profile[${i}]`, this.options.lenientUnknownProfiles));
+      const type = resource.resourceType;
+      for (let i = 0; i < listed.length; i++) this.consider(resource, listed[i], `${type}.meta.profile[${i}]`, this.options.lenientUnknownProfiles, applied, issues);
     }
     // A profile asked for explicitly ($validate?profile=) cannot be skipped, lenient or not.
-    for (const p of requested) consider(p, undefined, false);
+    for (const p of requested) this.consider(resource, p, undefined, false, applied, issues);
     for (const url of this.selector.required(resource)) if (!applied.includes(url)) applied.push(url);
     return applied;
+  }
+
+  /** A claimed or requested profile: applied when known and of the resource's type, else an issue. */
+  private consider(resource: Resource, raw: unknown, expression: string | undefined, lenient: boolean, applied: string[], issues: OperationOutcomeIssue[]): void {
+    if (typeof raw !== 'string') return;
+    const type = resource.resourceType;
+    const url = raw.includes('|') ? raw.split('|')[0] : raw;
+    if (url === `${HL7_SD}${type}`) return;
+    const known = this.profiles.get(url) ?? this.specProfile(url);
+    if (!known) {
+      const text = lenient ? `; the resource was not checked against it` : '';
+      issues.push(issue(lenient ? 'warning' : 'error', 'not-supported', `Profile ${raw} is not known to this server${text}`, expression));
+    } else if (known.type !== type) {
+      issues.push(issue('error', 'invalid', `Profile ${url} constrains ${known.type}, not ${type}`, expression));
+    } else if (!applied.includes(url)) {
+      applied.push(url);
+    }
   }
 }
 
