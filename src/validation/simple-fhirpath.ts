@@ -305,35 +305,102 @@ function firstOperand(expression: string): { op: (typeof LOWEST_FIRST)[number]; 
   return undefined;
 }
 
+/** An element path (lower-case names) and a string literal without escapes, as the partial rules below read them. */
+const PATH = '([a-z][A-Za-z0-9]*(?:\\.[a-z][A-Za-z0-9]*)*)';
+const STRING = "'([^'\\\\]*)'";
+const NUMBER_COMPARISON = new RegExp(`^\\s*${PATH}\\s*(<=|>=|<|>)\\s*(-?\\d+(?:\\.\\d+)?)\\s*$`);
+const STRING_EQUALITY = new RegExp(`^\\s*${PATH}\\s*(=|!=)\\s*${STRING}\\s*$`);
+const STRING_CONTAINS = new RegExp(`^\\s*${PATH}\\.contains\\(${STRING}\\)(\\.not\\(\\))?\\s*$`);
+
+/** A path split for single(): the steps to the parent, and the last one. */
+interface ValuePath {
+  parent: readonly Step[];
+  last: Step;
+}
+
+const valuePath = (path: string): ValuePath => {
+  const steps = path.split('.').map(toStep);
+  return { parent: steps.slice(0, -1), last: steps[steps.length - 1] };
+};
+
 /**
- * `path op number` (tim-4 `duration >= 0`, tim-5 `period >= 0`), for @medplum/core only: the
- * comparison when the path holds exactly one finite JSON number, which it compares as JavaScript
- * does; anything else (a string, an extended primitive, several values) is left to the general
- * engine. (fhirpath.js compares decimals at a precision: -1e-12 >= 0 is true there.)
+ * The one plain, non-empty string or number at a path; undefined when there are none or several,
+ * when it is empty (@medplum/core drops it), or when it has extensions (an `_x` twin: the engine
+ * then compares the value merged with them, differently).
  */
-function compileComparison(expression: string, semantics: Semantics): ShortCircuit | undefined {
+function single(value: unknown, path: ValuePath): unknown {
+  let parent = value;
+  if (path.parent.length) {
+    const parents = navigate(value, path.parent, true);
+    if (parents.length !== 1) return undefined;
+    parent = parents[0];
+  }
+  if (parent === null || typeof parent !== 'object' || Array.isArray(parent)) return undefined;
+  const record = parent as Record<string, unknown>;
+  if (record[path.last.twin] !== undefined) return undefined;
+  const v = record[path.last.name];
+  return (typeof v === 'string' && v !== '') || typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * Comparisons with a literal, for @medplum/core only, answered when the path holds exactly one
+ * plain JSON value of the literal's kind, which it compares as JavaScript does; anything else (an
+ * absent value, an extended primitive, several values) is left to the general engine:
+ * - `path op number` (tim-4 `duration >= 0`, tim-5 `period >= 0`), a finite number;
+ * - `path = 'text'`, `path != 'text'` (lst-2, lst-3 `mode = 'working'`), a string;
+ * - `path.contains('text')`, optionally `.not()` (bdl-8 `fullUrl.contains('/_history/').not()`), a string.
+ * (fhirpath.js compares decimals at a precision: -1e-12 >= 0 is true there.)
+ */
+function compilePartial(expression: string, semantics: Semantics): ShortCircuit | undefined {
   if (semantics !== 'medplum') return undefined;
-  const m = /^\s*([a-z][A-Za-z0-9]*(?:\.[a-z][A-Za-z0-9]*)*)\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(expression);
-  if (!m) return undefined;
-  const steps = m[1].split('.').map(toStep);
-  const op = m[2];
-  const bound = Number(m[3]);
-  return (value) => {
-    const nodes = navigate(value, steps, true);
-    const n = nodes.length === 1 ? nodes[0] : undefined;
-    if (typeof n !== 'number' || !Number.isFinite(n)) return undefined;
-    return op === '<' ? n < bound : op === '<=' ? n <= bound : op === '>' ? n > bound : n >= bound;
-  };
+  let m = NUMBER_COMPARISON.exec(expression);
+  if (m) {
+    const path = valuePath(m[1]);
+    const op = m[2];
+    const bound = Number(m[3]);
+    return (value) => {
+      const n = single(value, path);
+      if (typeof n !== 'number' || !Number.isFinite(n)) return undefined;
+      return op === '<' ? n < bound : op === '<=' ? n <= bound : op === '>' ? n > bound : n >= bound;
+    };
+  }
+  m = STRING_EQUALITY.exec(expression);
+  if (m) {
+    const path = valuePath(m[1]);
+    const equal = m[2] === '=';
+    const literal = m[3];
+    return (value) => {
+      const s = single(value, path);
+      return typeof s === 'string' ? (s === literal) === equal : undefined;
+    };
+  }
+  m = STRING_CONTAINS.exec(expression);
+  if (m && m[2]) {
+    const path = valuePath(m[1]);
+    const literal = m[2];
+    const negated = m[3] !== undefined;
+    return (value) => {
+      const s = single(value, path);
+      return typeof s === 'string' ? s.includes(literal) !== negated : undefined;
+    };
+  }
+  return undefined;
 }
 
 export function compileShortCircuit(expression: string, semantics: Semantics): ShortCircuit | undefined {
   const split = firstOperand(expression);
-  const left = split && compileSimpleRule(split.left, semantics);
-  if (!split || !left) return undefined;
-  // When the first operand does not decide, the rest may still be simple: then it is the answer (true implies x, false or x, true and x: x).
-  const simple = compileSimpleRule(split.right, semantics);
-  const right: ShortCircuit = simple ?? compileComparison(split.right, semantics) ?? (() => undefined);
-  if (split.op === 'implies') return (value) => (left(value) ? right(value) : true);
-  if (split.op === 'or') return (value) => (left(value) ? true : right(value));
-  return (value) => (left(value) ? right(value) : false);
+  if (!split) return undefined;
+  const left: ShortCircuit | undefined = compileSimpleRule(split.left, semantics) ?? compilePartial(split.left, semantics);
+  if (!left) return undefined;
+  // When the first operand does not decide, the rest may still be simple or a comparison: then it is the answer.
+  const right: ShortCircuit = compileSimpleRule(split.right, semantics) ?? compilePartial(split.right, semantics) ?? (() => undefined);
+  // true implies x, false or x, true and x: x. undefined from a partial first operand: only the general engine can say.
+  const op = split.op;
+  const decided = op === 'implies' ? false : op === 'or';
+  const answer = op !== 'and';
+  return (value) => {
+    const l = left(value);
+    if (l === undefined) return undefined;
+    return l === decided ? answer : right(value);
+  };
 }
