@@ -7,7 +7,7 @@ import * as medplum from '@medplum/core';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 
 // Bound once: a named import from @medplum/core is read through its bundle's re-export getters on every call.
-const { createStructureIssue, fhirTypeToJsType, isValidCalendarDate, validationRegexes } = medplum;
+const { createStructureIssue, fhirTypeToJsType, isPrimitiveType, isValidCalendarDate, validationRegexes } = medplum;
 
 const INTEGER_MIN = -2_147_483_648;
 const INTEGER_MAX = 2_147_483_647;
@@ -19,6 +19,19 @@ const REGEXES = validationRegexes as Record<string, RegExp | undefined>;
 export type PrimitiveCheck = (value: unknown, path: string, issues: OperationOutcomeIssue[]) => void;
 
 const checks = new Map<string, PrimitiveCheck>();
+const byType = new Map<string, PrimitiveCheck | null>();
+/** Type names remembered by primitiveOf: a nested resource's type name comes from the input. */
+const MAX_TYPES = 1024;
+
+/** The check of a primitive type, or null when the type is not primitive (@medplum/core's isPrimitiveType): one lookup per value. */
+export function primitiveOf(type: string): PrimitiveCheck | null {
+  let check = byType.get(type);
+  if (check === undefined) {
+    check = isPrimitiveType(type) ? primitiveCheck(type) : null;
+    if (byType.size < MAX_TYPES) byType.set(type, check);
+  }
+  return check;
+}
 
 export function primitiveCheck(type: string): PrimitiveCheck {
   let check = checks.get(type);

@@ -17,8 +17,7 @@
 import * as medplum from '@medplum/core';
 import type { InternalSchemaElement, InternalTypeSchema, SlicingRules, TypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import type { PrimitiveCheck } from './compiled-primitives';
-import { primitiveCheck } from './compiled-primitives';
+import { primitiveOf } from './compiled-primitives';
 import { checkConstraints, compileConstraints, type Run, type TypedValueWithPath } from './compiled-constraints';
 import type { Found, Getter, Reader } from './compiled-readers';
 import { buildGetter, isEmptyObject } from './compiled-readers';
@@ -33,7 +32,6 @@ const {
   deepIncludes,
   getDataType,
   getNestedProperty,
-  isPrimitiveType,
   isResource,
   matchDiscriminant,
   tryGetDataType,
@@ -163,11 +161,11 @@ function referenceCheck(element: InternalSchemaElement): ((value: TypedValueWith
 /** A value's own checks: primitives by type (extensions of a primitive as an Element), others not empty. */
 function valueCheck(): (value: TypedValueWithPath, run: Run) => void {
   return (value, run) => {
-    if (!isPrimitiveType(value.type)) {
+    const check = primitiveOf(value.type);
+    if (!check) {
       if (isEmptyObject(value.value)) run.issues.push(createStructureIssue(value.path, 'Invalid empty non-primitive value'));
       return;
     }
-    const check: PrimitiveCheck = primitiveCheck(value.type);
     const raw = value.value;
     if (typeof raw !== 'object' || !raw) {
       check(raw, value.path, run.issues);
@@ -289,8 +287,8 @@ export class CompiledType {
   /** Into every complex value, as the data type (or backbone type) it is. */
   private descend(found: Found, path: string, run: Run): void {
     if (Array.isArray(found)) {
-      for (const value of found) if (!isPrimitiveType(value.type)) this.child(value.type).validateObject(value, path, run);
-    } else if (found.value !== undefined && !isPrimitiveType(found.type)) {
+      for (const value of found) if (!primitiveOf(value.type)) this.child(value.type).validateObject(value, path, run);
+    } else if (found.value !== undefined && !primitiveOf(found.type)) {
       this.child(found.type).validateObject(found, path, run);
     }
   }
