@@ -1,12 +1,13 @@
 /**
  * Constraints (invariants) for the compiled structural stage: each parsed once per element or
- * schema, simple ones as closures (simple-fhirpath.ts), the rest as pre-parsed FHIRPath evaluated
- * with the variables the reference sets, reporting as @medplum/core's validator does.
+ * schema, simple ones as closures (simple-fhirpath.ts), the rest as pre-parsed FHIRPath (answered early
+ * where early-answers.ts can) evaluated with the variables the reference sets, reporting as @medplum/core's validator does.
  */
 import * as medplum from '@medplum/core';
 import type { InternalSchemaElement, InternalTypeSchema, TypedValue } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { compileShortCircuit, compileSimpleRule } from './simple-fhirpath';
+import { compileShortCircuit } from './early-answers';
+import { compileSimpleRule } from './simple-fhirpath';
 
 // Bound once: a named import from @medplum/core is read through its bundle's re-export getters on every call.
 const { createConstraintIssue, createProcessingIssue, evalFhirPathTyped, parseFhirPath, toTypedValue, UCUM } = medplum;

@@ -5,7 +5,8 @@ import { evalFhirPathTyped, toTypedValue, tryGetDataType } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { mtmStructureDefinitions } from '../../src/conformance';
 import { loadBaseDefinitions } from '../../src/fhir/definitions';
-import { compileShortCircuit, compileSimpleRule } from '../../src/validation/simple-fhirpath';
+import { compileShortCircuit } from '../../src/validation/early-answers';
+import { compileSimpleRule } from '../../src/validation/simple-fhirpath';
 import { baseResources, invalidVariants, mutatedResources } from './differential-corpus';
 
 /**
