@@ -100,12 +100,12 @@ function cpuTable(
   const cpu = (r: WorkloadResult | undefined, perRequest: number) => {
     if (r?.cpuMsPerRequest === undefined) return '–';
     const perResource = perRequest > 1 ? ` (${(r.cpuMsPerRequest / perRequest).toFixed(2)}/resource)` : '';
-    return `${r.cpuMsPerRequest.toFixed(2)}${perResource}${r.method === 'sequential' ? ' seq' : ''}`;
+    return `${r.cpuMsPerRequest.toFixed(2)}${perResource}`;
   };
   for (const w of workloads) {
     const o = ours[w.id];
     const p = peer?.[w.id];
-    const both = o?.cpuMsPerRequest !== undefined && p?.cpuMsPerRequest !== undefined && o.method === p.method;
+    const both = o?.cpuMsPerRequest !== undefined && p?.cpuMsPerRequest !== undefined;
     rows.push(`| ${w.label.replace(/\|/g, '\\|')} | ${cpu(o, w.resourcesPerRequest)} | ${cpu(p, w.resourcesPerRequest)} | ${both ? ratio(o.cpuMsPerRequest, p.cpuMsPerRequest) : '–'} |`);
   }
   return rows.join('\n');

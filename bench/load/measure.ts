@@ -238,8 +238,9 @@ export async function measureRun(
     if (before !== undefined && cpuMs && run.requests > 0) run.cpuMsPerRequest = (cpuMs() - before) / run.requests;
     return run;
   };
+  // A sequential sample may be the preflight's request alone, answered before the CPU was read: no figure.
   if (first.ms > options.slowMs) {
-    return { method: 'sequential', run: await perRequest(() => sequentialRun(base, workload, options.sampleBudgetMs, options.timeoutSec * 1000, first)) };
+    return { method: 'sequential', run: await sequentialRun(base, workload, options.sampleBudgetMs, options.timeoutSec * 1000, first) };
   }
   if (warm && options.warmupSec > 0) await autocannonRun(base, workload, options.warmupSec, options.timeoutSec);
   return { method: 'autocannon', run: await perRequest(() => autocannonRun(base, workload, options.durationSec, options.timeoutSec)) };
