@@ -114,17 +114,22 @@ function keyMatch(alias: string, condition: KeyCondition, params: unknown[]): st
   return condition.keys.length === 1 ? `${alias}.ix = ? AND ${alias}.key = ?` : `${alias}.ix = ? AND ${alias}.key IN (SELECT value FROM json_each(?))`;
 }
 
-function boundsSql(column: string, bounds: IdBounds, params: unknown[]): string {
+/** ` AND column >= ? AND column < ?` (or > / <=) for whichever bounds are given. */
+function betweenSql(column: string, lo: { value: unknown; inclusive: boolean } | undefined, hi: typeof lo, params: unknown[]): string {
   let sql = '';
-  if (bounds.lo) {
-    sql += ` AND ${column} ${bounds.lo.inclusive ? '>=' : '>'} ?`;
-    params.push(bounds.lo.id);
+  if (lo) {
+    sql += ` AND ${column} ${lo.inclusive ? '>=' : '>'} ?`;
+    params.push(lo.value);
   }
-  if (bounds.hi) {
-    sql += ` AND ${column} ${bounds.hi.inclusive ? '<=' : '<'} ?`;
-    params.push(bounds.hi.id);
+  if (hi) {
+    sql += ` AND ${column} ${hi.inclusive ? '<=' : '<'} ?`;
+    params.push(hi.value);
   }
   return sql;
+}
+
+function boundsSql(column: string, { lo, hi }: IdBounds, params: unknown[]): string {
+  return betweenSql(column, lo && { value: lo.id, inclusive: lo.inclusive }, hi && { value: hi.id, inclusive: hi.inclusive }, params);
 }
 
 /** After a chunk ending at `last`, the bounds of the rest in the direction of travel. */
@@ -315,16 +320,7 @@ export function rangeIdsChunk(sqlite: SqliteFile, plan: Extract<Plan, { kind: 'r
 }
 
 function valueBoundsSql(column: string, scan: Pick<RangeScan, 'lo' | 'hi'>, params: unknown[]): string {
-  let sql = '';
-  if (scan.lo) {
-    sql += ` AND ${column} ${scan.lo.inclusive ? '>=' : '>'} ?`;
-    params.push(scan.lo.value);
-  }
-  if (scan.hi) {
-    sql += ` AND ${column} ${scan.hi.inclusive ? '<=' : '<'} ?`;
-    params.push(scan.hi.value);
-  }
-  return sql;
+  return betweenSql(column, scan.lo, scan.hi, params);
 }
 
 /** One chunk of the collection's ids, in _id order, whose range rows one of the scans accepts. */
