@@ -15,13 +15,13 @@ import type { Logger } from '../logger';
 import type { ServerMetrics } from '../ops/metrics';
 import type { Readiness } from '../ops/readiness';
 import { StorageUnavailableError } from '../storage/port';
-import { authRoutes } from './auth-routes';
+import { AUTH_ROUTE_PATHS, authRoutes } from './auth-routes';
 import { baseUrlResolver } from './base-url';
 import { perimeterHeaders } from './perimeter-headers';
 import { RateLimiter } from './rate-limit';
 import { bodyKindOf, parseJsonBody, type SizeLimits } from './body';
 import { negotiate, type ResponseFormat } from './negotiation';
-import { healthRouter } from './operations-endpoints';
+import { HEALTH_PATHS, healthRouter } from './operations-endpoints';
 import { requestLog } from './request-log';
 
 const DEFAULT_FORMAT: ResponseFormat = { contentType: 'application/fhir+json', pretty: false };
@@ -145,6 +145,22 @@ function isPublic(req: Request): boolean {
   return (req.path === '/metadata' || req.path === '/metadata/') && (req.method === 'GET' || req.method === 'HEAD');
 }
 
+/**
+ * Whether a path (below its router's mount) may be one of a sub-router's: its routes match without
+ * regard to case and with or without one trailing slash. Only a quick pre-check: the sub-router
+ * still decides, and any other path skips it.
+ */
+function mayBeRoute(paths: readonly string[]): (path: string) => boolean {
+  const known = new Set(paths.map((p) => p.toLowerCase()));
+  return (path) => {
+    const lower = path.toLowerCase();
+    return known.has(lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower);
+  };
+}
+
+const mayBeHealthRoute = mayBeRoute(HEALTH_PATHS);
+const mayBeTokenRoute = mayBeRoute(AUTH_ROUTE_PATHS);
+
 /** `auth` serves the token endpoint and turns each request into its SecurityContext. */
 export function createApp(services: Services, logger: Logger, observability: Observability, auth: AuthService): express.Express {
   const { config } = services;
@@ -152,19 +168,21 @@ export function createApp(services: Services, logger: Logger, observability: Obs
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(perimeterHeaders(config.perimeter));
-  app.use(healthRouter(observability.readiness));
+  const health = healthRouter(observability.readiness);
+  app.use((req: Request, res: Response, next: NextFunction) => (mayBeHealthRoute(req.path) ? health(req, res, next) : next()));
 
   const baseUrlOf = baseUrlResolver(config);
   const limiter = new RateLimiter(config.perimeter.rateLimitPerSecond, config.perimeter.rateLimitBurst);
   const { maxArrayLength, maxResourceElements, maxStringLength } = config.perimeter;
   const limits: SizeLimits = { maxArrayLength, maxResourceElements, maxStringLength };
 
-  const fhir = express.Router();
-  fhir.use(requestLog(logger, observability.metrics));
-  fhir.use(authRoutes(auth, baseUrlOf, logger, limiter));
+  const logRequest = requestLog(logger, observability.metrics);
+  const tokenRoutes = authRoutes(auth, baseUrlOf, logger, limiter);
+  const readBody = express.raw({ type: () => true, limit: config.maxBodyBytes });
+
   // Who is calling is settled before the body is read: a caller without a valid token, or over its
   // rate, costs no body parsing.
-  fhir.use(async (req: Request, res: Response, next: NextFunction) => {
+  const authenticate = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const address = req.socket.remoteAddress;
       const security: SecurityContext = isPublic(req)
@@ -174,14 +192,14 @@ export function createApp(services: Services, logger: Logger, observability: Obs
       res.locals.principal = security.principal;
       // Anonymous callers (an open server, or the public endpoints) are told apart by address.
       limiter.take(security.principal === 'anonymous' ? `address ${address}` : security.principal);
-      next();
+      readBody(req, res, (error?: unknown) => (error ? next(error) : void answer(req, res).catch(next)));
     } catch (error) {
       if (isFhirError(error)) return sendError(res, error, DEFAULT_FORMAT);
       next(error);
     }
-  });
-  fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
-  fhir.use(async (req: Request, res: Response) => {
+  };
+
+  const answer = async (req: Request, res: Response): Promise<void> => {
     let format = DEFAULT_FORMAT;
     try {
       const query = queryPairs(req.originalUrl);
@@ -198,6 +216,16 @@ export function createApp(services: Services, logger: Logger, observability: Obs
       logUnexpected(logger, req, res, error);
       sendError(res, new FhirError(500, [issue('fatal', 'exception', 'Internal server error; the incident has been logged')]), format);
     }
+  };
+
+  // The FHIR base runs one middleware, which calls the request log, the token routes (only for
+  // their paths), authentication, the body reader and the answer in turn: a router layer per step
+  // (and a sub-router for the token routes on every request) showed as ~9% of a search's CPU.
+  const fhir = express.Router();
+  fhir.use((req: Request, res: Response, next: NextFunction) => {
+    logRequest(req, res);
+    if (!mayBeTokenRoute(req.path)) return void authenticate(req, res, next);
+    tokenRoutes(req, res, (error?: unknown) => (error ? next(error) : void authenticate(req, res, next)));
   });
   app.use(config.basePath || '/', fhir);
 

@@ -11,6 +11,9 @@ import type { RateLimiter } from './rate-limit';
 /** The largest token request accepted: an assertion is a few kB. */
 const MAX_TOKEN_REQUEST_BYTES = 64 * 1024;
 
+/** Every path the router below serves (app.ts consults it only for these). */
+export const AUTH_ROUTE_PATHS = ['/.well-known/smart-configuration', `/${TOKEN_PATH}`];
+
 function sendJson(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) });

@@ -9,6 +9,9 @@ import type { Readiness } from '../ops/readiness';
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
+/** Every path healthRouter serves (app.ts consults it only for these). */
+export const HEALTH_PATHS = ['/healthz', '/readyz'];
+
 /** GET /healthz (the process answers) and GET /readyz (storage, validation, indexes ready). */
 export function healthRouter(readiness: Readiness): express.Router {
   const router = express.Router();

@@ -4,7 +4,7 @@
  * duration), and nothing a patient could be identified by: no ids, no query values, no bodies.
  */
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../ops/metrics';
 import { describeRoute } from './route';
@@ -25,9 +25,12 @@ function pathSegments(path: string): string[] {
     });
 }
 
-/** Mounted on the FHIR base router, so `req.path` is relative to the base. */
+/**
+ * Starts the log of one request on the FHIR base router (so `req.path` is relative to the base);
+ * the line is written when the response has finished. Called by the FHIR pipeline (app.ts).
+ */
 export function requestLog(logger: Logger, metrics: ServerMetrics) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req: Request, res: Response): void => {
     const started = process.hrtime.bigint();
     const given = req.get('x-request-id');
     const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
@@ -50,6 +53,5 @@ export function requestLog(logger: Logger, metrics: ServerMetrics) {
         durationMs: Math.round(seconds * 1e4) / 10,
       });
     });
-    next();
   };
 }
