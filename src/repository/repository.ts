@@ -13,9 +13,9 @@ import {
 } from '../storage/collections';
 import type { DocumentCollection, Filter, IndexSpec, SortSpec, StorageEngine, StorageSession } from '../storage/port';
 import { DuplicateKeyError } from '../storage/port';
-import { BSON } from 'mongodb';
-import { conflict, gone, notFound, payloadTooLarge, preconditionFailed } from '../fhir/outcome';
+import { conflict, gone, notFound, preconditionFailed } from '../fhir/outcome';
 import { newResourceId } from './resource-ids';
+import { assertStorableSize } from './storable-size';
 
 /** Computes what a resource is searched and sorted by; supplied by the search layer. */
 export interface SearchIndexer {
@@ -111,21 +111,6 @@ export interface HistoryPage {
 }
 
 const MAX_CAS_RETRIES = 20;
-
-/**
- * MongoDB stores no document over 16 MiB of BSON (the resource with its search values). Both
- * engines apply the limit, before writing, so that both accept exactly the same data.
- */
-export const MAX_DOCUMENT_BSON_BYTES = 16 * 1024 * 1024;
-
-function assertStorableSize(doc: ResourceDocument): void {
-  const bytes = BSON.calculateObjectSize(doc as unknown as BSON.Document);
-  if (bytes > MAX_DOCUMENT_BSON_BYTES) {
-    throw payloadTooLarge(
-      `The ${doc.resource?.resourceType ?? 'resource'} with its search values takes ${bytes} bytes stored, over the limit of ${MAX_DOCUMENT_BSON_BYTES} (16 MiB)`,
-    );
-  }
-}
 
 export class ResourceRepository {
   private readonly history: DocumentCollection<HistoryDocument>;

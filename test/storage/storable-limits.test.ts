@@ -24,6 +24,16 @@ describe('Limits shared by both storage engines', function () {
     assert.equal((await t.api().get('/fhir/Patient?_summary=count')).body.total, 0);
   });
 
+  it('counts text in UTF-8 bytes: 6 million characters of 3 bytes each are over the limit', async () => {
+    // The euro sign: 1 UTF-16 unit, 3 bytes of UTF-8. 20 photo titles of 300,000 (each under the 1 MB
+    // string limit), which no search parameter copies into the search values.
+    const photo = Array.from({ length: 20 }, (_, i) => ({ contentType: 'image/jpeg', title: `${i}${'\u20ac'.repeat(300_000)}` }));
+    const res = await t.api().post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Patient', photo }));
+    assert.equal(res.status, 413, JSON.stringify(res.body).slice(0, 300));
+    assert.match(res.body.issue[0].diagnostics, /16 MiB/);
+    assert.equal((await t.api().get('/fhir/Patient?_summary=count')).body.total, 0);
+  });
+
   it('still stores a large resource under the limit', async () => {
     const res = await t.api().post('/fhir/Patient').set('Content-Type', FHIR_JSON).set('Prefer', 'return=minimal').send(JSON.stringify(patientWithPhotos(8)));
     assert.equal(res.status, 201, JSON.stringify(res.body).slice(0, 300));
