@@ -82,23 +82,39 @@ export class ResourceIndexer implements SearchIndexer {
       if (!nodes.length) continue;
       const before = sp.length;
       if (param.type === 'composite') this.addComposite(param, nodes, sp);
-      else {
-        // Equal values match the same searches: each is stored once (a resource repeating one value
-        // thousands of times must not store thousands of search entries).
-        const seen = new Set<string>();
-        for (const node of nodes) {
-          for (const { identifier, ...value } of valuesOf(param.type, node)) {
-            const entry: SearchEntry = { n: identifier ? `${param.code}:identifier` : param.code, ...value };
-            const key = JSON.stringify(entry);
-            if (seen.has(key)) continue;
-            seen.add(key);
-            sp.push(entry);
-          }
-        }
-      }
+      else this.addValues(param, nodes, sp);
       addSortKeys(param, sp.slice(before), sk);
     }
     return { sp, sk };
+  }
+
+  /**
+   * The parameter's entries, each distinct value once: equal values match the same searches, and a
+   * resource repeating one value thousands of times must not store thousands of search entries.
+   */
+  private addValues(param: ParamDef, nodes: FhirNode[], sp: SearchEntry[]): void {
+    const identifierCode = `${param.code}:identifier`;
+    let seen: Set<string> | undefined;
+    const first = sp.length;
+    for (const node of nodes) {
+      for (const value of valuesOf(param.type, node)) {
+        let entry: SearchEntry;
+        if (value.identifier) {
+          const { identifier: _identifier, ...rest } = value;
+          entry = { n: identifierCode, ...rest };
+        } else {
+          entry = { n: param.code, ...value };
+        }
+        // Most parameters give one value: the set of keys is made only once there is a second.
+        if (sp.length > first) {
+          if (!seen) seen = new Set(sp.slice(first).map(entryKey));
+          const key = entryKey(entry);
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
+        sp.push(entry);
+      }
+    }
   }
 
   private plan(type: string): IndexedParam[] {
@@ -150,6 +166,11 @@ export class ResourceIndexer implements SearchIndexer {
       if (complete) sp.push(entry);
     }
   }
+}
+
+/** Equal for entries that match the same searches (the fields of SearchEntry other than composites'). */
+function entryKey(e: SearchEntry): string {
+  return `${e.n}\u0000${e.k}\u0000${e.s}\u0000${e.t}\u0000${e.lo}\u0000${e.hi}\u0000${e.v}\u0000${e.u}\u0000${e.y?.join('\u0001')}`;
 }
 
 function addSortKeys(param: ParamDef, entries: SearchEntry[], sk: SortKeys): void {

@@ -37,8 +37,11 @@ function isA(type: string, wanted: string): boolean {
   return false;
 }
 
+/** `fields` caches, per element the step is applied to, where the model puts the child's values. */
+type ChildStep = { kind: 'child'; name: string; fields: Map<string, ChildField[]> };
+
 type Step =
-  | { kind: 'child'; name: string }
+  | ChildStep
   | { kind: 'ofType'; type: string }
   | { kind: 'whereEquals'; field: string; value: string }
   | { kind: 'referenceTo'; type: string };
@@ -110,7 +113,7 @@ function parseBranch(branch: string): Step[] | undefined {
   }
   for (const part of dotted(s)) {
     const call = /^(\w+)\((.*)\)$/s.exec(part.trim());
-    if (IDENTIFIER.test(part)) steps.push({ kind: 'child', name: part });
+    if (IDENTIFIER.test(part)) steps.push({ kind: 'child', name: part, fields: new Map() });
     else if (call && (call[1] === 'ofType' || call[1] === 'as') && IDENTIFIER.test(call[2])) steps.push({ kind: 'ofType', type: call[2] });
     else if (call && call[1] === 'where') {
       const equals = /^\s*(\w+)\s*=\s*'([^'\\]*)'\s*$/.exec(call[2]);
@@ -128,19 +131,39 @@ function elementOf(path: string, type: string): string {
   return type === 'BackboneElement' || type === 'Element' ? (model.pathsDefinedElsewhere[path] ?? path) : type;
 }
 
-function children(node: Node, name: string, out: Node[]): void {
+/** Where a child element's values are, as the model resolves it: one field, or one per choice variant. */
+interface ChildField {
+  field: string;
+  type: string;
+  element: string;
+}
+
+/** The fields of child `name` of an element, resolved once per element and kept on the step. */
+function childFields(step: ChildStep, element: string): ChildField[] {
+  let fields = step.fields.get(element);
+  if (!fields) {
+    const path = `${element}.${step.name}`;
+    const type = model.path2Type[path];
+    fields = type
+      ? [{ field: step.name, type, element: elementOf(path, type) }]
+      : (model.choiceTypePaths[path] ?? []).map((variant) => {
+          const variantType = typeName(variant);
+          return { field: step.name + variant, type: variantType, element: elementOf(path, variantType) };
+        });
+    step.fields.set(element, fields);
+  }
+  return fields;
+}
+
+function children(node: Node, step: ChildStep, out: Node[]): void {
   if (!node.data || typeof node.data !== 'object') return;
   const record = node.data as Record<string, unknown>;
-  const path = `${node.element}.${name}`;
-  const push = (value: unknown, type: string) => {
-    const element = elementOf(path, type);
+  for (const { field, type, element } of childFields(step, node.element)) {
+    const value = record[field];
     if (Array.isArray(value)) {
       for (const v of value) if (v !== null && v !== undefined) out.push({ data: v, type, element });
     } else if (value !== null && value !== undefined) out.push({ data: value, type, element });
-  };
-  const type = model.path2Type[path];
-  if (type) push(record[name], type);
-  else for (const variant of model.choiceTypePaths[path] ?? []) push(record[name + variant], typeName(variant));
+  }
 }
 
 /** Checks at compile time that every step names an element the model knows, so none is silently empty. */
@@ -166,7 +189,7 @@ function apply(step: Step, nodes: Node[]): Node[] {
   for (const node of nodes) {
     switch (step.kind) {
       case 'child':
-        children(node, step.name, out);
+        children(node, step, out);
         break;
       case 'ofType':
         if (isA(node.type, typeName(step.type))) out.push(node);
