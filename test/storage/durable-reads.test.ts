@@ -103,17 +103,39 @@ describe('Embedded engine: reads outside a transaction see only durable data', f
     const things = engine.collection<Row>('Things');
     const first = engine.withTransaction((session) => things.insertOne({ _id: 'c', vid: 1, name: 'One' }, { session }));
     await committedNotDurable(gate, 1);
+    let replaced = false;
     const second = engine.withTransaction(async (session) => {
       const current = await things.findOne({ _id: 'c' }, { session });
       assert.equal(current?.vid, 1, 'a transaction builds on every committed change');
-      return (await things.replaceOne({ _id: 'c', vid: 1 }, { _id: 'c', vid: 2, name: 'Two' }, { session })).matchedCount;
+      const { matchedCount } = await things.replaceOne({ _id: 'c', vid: 1 }, { _id: 'c', vid: 2, name: 'Two' }, { session });
+      replaced = true;
+      return matchedCount;
     });
-    await Promise.race([committedNotDurable(gate, 2), second]);
+    while (!replaced) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(await things.findOne({ _id: 'c' }), null, 'neither version is durable yet');
     gate.release();
     await first;
+    // The second group goes to SQLite once the first is durable, through the gate too.
+    await committedNotDurable(gate, 2);
+    gate.release();
     assert.equal(await second, 1);
     assert.equal((await things.findOne({ _id: 'c' }))?.vid, 2);
+  });
+
+  it('makes the commits that arrive while a group is being made durable durable together, as one group', async () => {
+    const things = engine.collection<Row>('Things');
+    const first = engine.withTransaction((session) => things.insertOne({ _id: 'g0', vid: 1, name: 'First' }, { session }));
+    await committedNotDurable(gate, 1);
+    const later = [1, 2, 3].map((i) => engine.withTransaction((session) => things.insertOne({ _id: `g${i}`, vid: 1, name: 'Later' }, { session })));
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(gate.held, 1, 'nothing else goes to SQLite while the first group is not durable');
+    gate.release();
+    await first;
+    await committedNotDurable(gate, 2);
+    gate.release();
+    await Promise.all(later);
+    assert.equal(gate.held, 2, 'the three later commits went as one group');
+    assert.deepEqual((await things.find({ name: 'Later' })).map((d) => d._id).sort(), ['g1', 'g2', 'g3']);
   });
 
   it('does not list a history version until it is durable', async () => {
