@@ -138,6 +138,36 @@ describe('Embedded engine: reads outside a transaction see only durable data', f
     assert.deepEqual((await things.find({ name: 'Later' })).map((d) => d._id).sort(), ['g1', 'g2', 'g3']);
   });
 
+  it('indexes only the last version of a document changed several times within one group', async () => {
+    const things = engine.collection<Row>('Things');
+    await things.createIndex({ name: 1 });
+    const first = engine.withTransaction(async (session) => {
+      await things.insertOne({ _id: 'k', vid: 1, name: 'One' }, { session });
+      await things.insertOne({ _id: 'gone', vid: 1, name: 'Doomed' }, { session });
+    });
+    await committedNotDurable(gate, 1);
+    // Held: these five commits go to SQLite as one group.
+    const later = [
+      engine.withTransaction((session) => things.replaceOne({ _id: 'k', vid: 1 }, { _id: 'k', vid: 2, name: 'Two' }, { session })),
+      engine.withTransaction((session) => things.replaceOne({ _id: 'k', vid: 2 }, { _id: 'k', vid: 3, name: 'Three' }, { session })),
+      engine.withTransaction((session) => things.insertOne({ _id: 'brief', vid: 1, name: 'Brief' }, { session })),
+      engine.withTransaction((session) => things.deleteOne({ _id: 'brief' }, { session })),
+      engine.withTransaction((session) => things.deleteOne({ _id: 'gone' }, { session })),
+    ];
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    gate.release();
+    await first;
+    await committedNotDurable(gate, 2);
+    gate.release();
+    await Promise.all(later);
+    assert.equal(gate.held, 2);
+
+    assert.deepEqual((await things.find({ name: 'Three' })).map((d) => d._id), ['k']);
+    for (const name of ['One', 'Two', 'Brief', 'Doomed']) {
+      assert.equal((await things.explain({ name })).docsExamined, 0, `no index row is left for ${name}`);
+    }
+  });
+
   it('does not list a history version until it is durable', async () => {
     const history = engine.collection<Row & { ts: number }>('history');
     const written = engine.withTransaction((session) => history.insertOne({ _id: 'Thing/a/1', vid: 1, name: 'Anna', ts: 5 }, { session }));

@@ -17,6 +17,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { IndexSpec } from '../port';
+import type { KeyBatch } from './key-batch';
 import { type IndexEntries, ValueIndex } from './value-index';
 
 export interface KeyIndex {
@@ -132,9 +133,11 @@ export class KeyIndexes {
 
   /**
    * Before a document is replaced or deleted, inside the writing transaction: removes the keys of
-   * the stored version, read back from the row itself so that any connection gets them right.
+   * the stored version, read back from the row itself so that any connection gets them right. A
+   * version written earlier in the same commit has its rows still in the batch: they are dropped.
    */
-  removeStored(collection: string, id: string): void {
+  removeStored(collection: string, id: string, batch: KeyBatch): void {
+    if (batch.has(collection, id)) return batch.drop(collection, id);
     const indexes = this.of(collection);
     if (indexes.length === 0) return;
     const body = this.selectBody.get(collection, id) as string | undefined;
@@ -147,9 +150,17 @@ export class KeyIndexes {
     }
   }
 
-  insert(id: string, keys: DocumentKeys | undefined): void {
+  /** Queues a document's rows for the end of the commit (insertBatch). */
+  insert(collection: string, id: string, keys: DocumentKeys | undefined, batch: KeyBatch): void {
     if (!keys) return;
-    for (const [ix, list, ranges] of keys) this.insertEntries(ix, id, { keys: list, ranges });
+    for (const [ix, list, ranges] of keys) batch.add(collection, id, ix, { keys: list, ranges });
+  }
+
+  /** Inserts the commit's rows, in the tables' key order. */
+  insertBatch(batch: KeyBatch): void {
+    const { keys, ranges } = batch.sorted();
+    for (const [ix, key, id] of keys) this.insertKey.run(ix, key, id);
+    for (const [ix, key, value, id] of ranges) this.insertRange.run(ix, key, value, id);
   }
 
   private insertEntries(ix: number, id: string, entries: IndexEntries): void {

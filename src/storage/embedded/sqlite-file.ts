@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { KeyBatch } from './key-batch';
 import { type DocumentKeys, KEY_TABLES, KeyIndexes } from './key-indexes';
 
 export interface DiskCollectionLayout {
@@ -156,17 +157,19 @@ export class SqliteFile {
   commit(writes: readonly PendingWrite[]): void {
     if (writes.length === 0) return;
     this.db.transaction(() => {
-      for (const write of writes) this.apply(write);
+      const batch = new KeyBatch();
+      for (const write of writes) this.apply(write, batch);
+      this.keys.insertBatch(batch);
     })();
   }
 
-  private apply(write: PendingWrite): void {
+  private apply(write: PendingWrite, batch: KeyBatch): void {
     const disk = this.diskUpserts.get(write.collection);
     if (write.kind === 'delete') {
       if (disk) {
         this.statement(`DELETE FROM ${tableName(write.collection)} WHERE _id = ?`).run(write.id);
       } else {
-        this.keys.removeStored(write.collection, write.id);
+        this.keys.removeStored(write.collection, write.id, batch);
         this.deleteDocument.run(write.collection, write.id);
       }
       return;
@@ -175,9 +178,9 @@ export class SqliteFile {
       const layout = this.diskLayouts.get(write.collection) as DiskCollectionLayout;
       disk.run(write.id, write.json, ...layout.columns.map((c) => sqlValue(write.columns?.[c])));
     } else {
-      this.keys.removeStored(write.collection, write.id);
+      this.keys.removeStored(write.collection, write.id, batch);
       this.upsertDocument.run(write.collection, write.id, write.json);
-      this.keys.insert(write.id, write.keys);
+      this.keys.insert(write.collection, write.id, write.keys, batch);
     }
   }
 
