@@ -168,6 +168,24 @@ describe('Embedded engine: reads outside a transaction see only durable data', f
     }
   });
 
+  it('closing makes every committed change durable, including those waiting behind a group in flight', async () => {
+    const things = engine.collection<Row>('Things');
+    const first = engine.withTransaction((session) => things.insertOne({ _id: 'w0', vid: 1, name: 'First' }, { session }));
+    await committedNotDurable(gate, 1);
+    const waiting = [1, 2].map((i) => engine.withTransaction((session) => things.insertOne({ _id: `w${i}`, vid: 1, name: 'Waiting' }, { session })));
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    const closed = engine.close();
+    gate.release();
+    await first;
+    await committedNotDurable(gate, 2);
+    gate.release();
+    await Promise.all([...waiting, closed]);
+
+    engine = new EmbeddedEngine({ dataDir: dir });
+    const reopened = engine.collection<Row>('Things');
+    assert.deepEqual((await reopened.find({}, { sort: { _id: 1 } })).map((d) => d._id), ['w0', 'w1', 'w2']);
+  });
+
   it('does not list a history version until it is durable', async () => {
     const history = engine.collection<Row & { ts: number }>('history');
     const written = engine.withTransaction((session) => history.insertOne({ _id: 'Thing/a/1', vid: 1, name: 'Anna', ts: 5 }, { session }));

@@ -290,8 +290,12 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
 
   async close(): Promise<void> {
     await this.lock.run(async () => {
-      this.flush();
-      // The writer handles messages in order: every group sent before is settled before it closes.
+      // Every committed change first: the group in flight, then those waiting behind it (a failure
+      // empties both). The lock keeps new commits out meanwhile.
+      while (this.inflight.length > 0 || this.group.length > 0) {
+        if (this.inflight.length > 0) await this.lastWrite.catch(() => undefined);
+        else this.flush();
+      }
       await this.writer.close();
       this.sqlite.close();
     });
