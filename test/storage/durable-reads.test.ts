@@ -163,6 +163,11 @@ describe('Embedded engine: reads outside a transaction see only durable data', f
     assert.equal(gate.held, 2);
 
     assert.deepEqual((await things.find({ name: 'Three' })).map((d) => d._id), ['k']);
+    // Created again under another name: a row left for the deleted version would make it a candidate.
+    const again = engine.withTransaction((session) => things.insertOne({ _id: 'brief', vid: 1, name: 'Again' }, { session }));
+    await committedNotDurable(gate, 3);
+    gate.release();
+    await again;
     for (const name of ['One', 'Two', 'Brief', 'Doomed']) {
       assert.equal((await things.explain({ name })).docsExamined, 0, `no index row is left for ${name}`);
     }

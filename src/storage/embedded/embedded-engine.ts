@@ -83,8 +83,8 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
   private readonly diskLayouts: Record<string, DiskCollectionLayout>;
   /** Commits of the current event-loop turn, not yet sent to the writer. */
   private group: PendingCommit[] = [];
-  /** Groups sent to the writer, oldest first, until their commit settles. */
-  private readonly inflight: PendingCommit[][] = [];
+  /** The group sent to the writer, until its commit settles (one at a time, see flush()). */
+  private inflight?: PendingCommit[];
   private flushScheduled = false;
   private failure?: StorageWriteError;
   private readonly beforeDurable?: () => Promise<void>;
@@ -125,11 +125,11 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
   }
 
   idle(): boolean {
-    return this.group.length === 0 && this.inflight.length === 0;
+    return this.group.length === 0 && !this.inflight;
   }
 
   async drained(): Promise<void> {
-    if (this.inflight.length) await this.lastWrite.catch(() => undefined);
+    if (this.inflight) await this.lastWrite.catch(() => undefined);
     else if (this.group.length) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
@@ -219,7 +219,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
    */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.inflight.length > 0) return; // sent when the group in flight settles
+    if (this.inflight) return; // sent when the group in flight settles
     const group = this.group;
     this.group = [];
     if (group.length === 0) return;
@@ -229,19 +229,19 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
       try {
         this.sqlite.commit(writes);
       } catch (error) {
-        this.inflight.push(group);
+        this.inflight = group;
         this.fail(new StorageWriteError(error instanceof Error ? error.message : String(error)));
         return;
       }
       this.durable(group);
       return;
     }
-    this.inflight.push(group);
+    this.inflight = group;
     const { beforeDurable } = this;
     const written = beforeDurable ? beforeDurable().then(() => this.writer.write(writes)) : this.writer.write(writes);
     this.lastWrite = written.then(
       () => {
-        this.inflight.shift();
+        this.inflight = undefined;
         this.durable(group);
         this.flush();
       },
@@ -271,8 +271,8 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
   /** Takes every change that is not durable back out of the overlays, newest first, and fails its callers. */
   private fail(error: StorageWriteError): void {
     this.failure ??= error;
-    const undone = [...this.inflight, this.group];
-    this.inflight.length = 0;
+    const undone = this.inflight ? [this.inflight, this.group] : [this.group];
+    this.inflight = undefined;
     this.group = [];
     for (let g = undone.length - 1; g >= 0; g--) {
       for (let c = undone[g].length - 1; c >= 0; c--) {
@@ -292,8 +292,8 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
     await this.lock.run(async () => {
       // Every committed change first: the group in flight, then those waiting behind it (a failure
       // empties both). The lock keeps new commits out meanwhile.
-      while (this.inflight.length > 0 || this.group.length > 0) {
-        if (this.inflight.length > 0) await this.lastWrite.catch(() => undefined);
+      while (this.inflight || this.group.length > 0) {
+        if (this.inflight) await this.lastWrite.catch(() => undefined);
         else this.flush();
       }
       await this.writer.close();

@@ -7,42 +7,33 @@
  * A document written twice in one commit keeps only its last rows: the earlier version's rows were
  * never inserted, so dropping them stands for deleting them.
  */
-import type { IndexEntries } from './value-index';
-
-interface DocumentRows {
-  ix: number[];
-  entries: IndexEntries[];
-}
+import type { DocumentKeys } from './key-indexes';
 
 export class KeyBatch {
-  private readonly rows = new Map<string, { id: string; rows: DocumentRows }>();
+  private readonly documents = new Map<string, { id: string; keys: DocumentKeys }>();
 
-  /** The document's rows are waiting here: the version stored in this commit has no rows in the tables yet. */
-  has(collection: string, id: string): boolean {
-    return this.rows.has(batchKey(collection, id));
+  /** A document's rows, replacing any of an earlier version in this commit. */
+  set(collection: string, id: string, keys: DocumentKeys): void {
+    this.documents.set(batchKey(collection, id), { id, keys });
   }
 
-  drop(collection: string, id: string): void {
-    this.rows.delete(batchKey(collection, id));
-  }
-
-  add(collection: string, id: string, ix: number, entries: IndexEntries): void {
-    const key = batchKey(collection, id);
-    let document = this.rows.get(key);
-    if (!document) this.rows.set(key, (document = { id, rows: { ix: [], entries: [] } }));
-    document.rows.ix.push(ix);
-    document.rows.entries.push(entries);
+  /**
+   * Drops the rows of a version written earlier in this commit; false when there are none (the
+   * stored version's rows are then in the tables).
+   */
+  drop(collection: string, id: string): boolean {
+    return this.documents.delete(batchKey(collection, id));
   }
 
   /** Every row, sorted as the tables' primary keys are: (ix, key, id) and (ix, key, value, id). */
   sorted(): { keys: Array<[number, string, string]>; ranges: Array<[number, string, number, string]> } {
     const keys: Array<[number, string, string]> = [];
     const ranges: Array<[number, string, number, string]> = [];
-    for (const { id, rows } of this.rows.values()) {
-      rows.ix.forEach((ix, i) => {
-        for (const key of rows.entries[i].keys) keys.push([ix, key, id]);
-        for (const [key, value] of rows.entries[i].ranges) ranges.push([ix, key, value, id]);
-      });
+    for (const { id, keys: documentKeys } of this.documents.values()) {
+      for (const [ix, list, rangeList] of documentKeys) {
+        for (const key of list) keys.push([ix, key, id]);
+        for (const [key, value] of rangeList) ranges.push([ix, key, value, id]);
+      }
     }
     keys.sort((a, b) => a[0] - b[0] || compare(a[1], b[1]) || compare(a[2], b[2]));
     ranges.sort((a, b) => a[0] - b[0] || compare(a[1], b[1]) || a[2] - b[2] || compare(a[3], b[3]));

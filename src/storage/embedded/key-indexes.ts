@@ -137,7 +137,7 @@ export class KeyIndexes {
    * version written earlier in the same commit has its rows still in the batch: they are dropped.
    */
   removeStored(collection: string, id: string, batch: KeyBatch): void {
-    if (batch.has(collection, id)) return batch.drop(collection, id);
+    if (batch.drop(collection, id)) return;
     const indexes = this.of(collection);
     if (indexes.length === 0) return;
     const body = this.selectBody.get(collection, id) as string | undefined;
@@ -148,12 +148,6 @@ export class KeyIndexes {
       for (const key of keys) this.deleteKey.run(ix, key, id);
       for (const [key, value] of ranges) this.deleteRange.run(ix, key, value, id);
     }
-  }
-
-  /** Queues a document's rows for the end of the commit (insertBatch). */
-  insert(collection: string, id: string, keys: DocumentKeys | undefined, batch: KeyBatch): void {
-    if (!keys) return;
-    for (const [ix, list, ranges] of keys) batch.add(collection, id, ix, { keys: list, ranges });
   }
 
   /** Inserts the commit's rows, in the tables' key order. */

@@ -180,7 +180,7 @@ export class SqliteFile {
     } else {
       this.keys.removeStored(write.collection, write.id, batch);
       this.upsertDocument.run(write.collection, write.id, write.json);
-      this.keys.insert(write.collection, write.id, write.keys, batch);
+      if (write.keys) batch.set(write.collection, write.id, write.keys);
     }
   }
 
