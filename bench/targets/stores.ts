@@ -55,12 +55,20 @@ export class StoreShelf {
     return fs.existsSync(this.manifest) ? (JSON.parse(fs.readFileSync(this.manifest, 'utf8')) as LoadedStore) : undefined;
   }
 
-  /** Empties the shelf's place for this population, and drops other versions of the same size. */
+  /**
+   * Empties the shelf's place for this population, and drops older versions of the same size, keeping
+   * the most recently loaded one: two trees with different storage formats (an A/B of the engine) can
+   * then bench one after the other without reloading each other's stores.
+   */
   clear(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
-    if (!fs.existsSync(STORES)) return;
-    for (const other of fs.readdirSync(STORES)) {
-      if (other.startsWith(`${this.patients}-`)) fs.rmSync(path.join(STORES, other), { recursive: true, force: true });
+    if (fs.existsSync(STORES)) {
+      const others = fs
+        .readdirSync(STORES)
+        .filter((other) => other.startsWith(`${this.patients}-`))
+        .map((other) => ({ dir: path.join(STORES, other), loadedAt: loadedAt(path.join(STORES, other, 'loaded.json')) }))
+        .sort((a, b) => b.loadedAt - a.loadedAt);
+      for (const other of others.slice(1)) fs.rmSync(other.dir, { recursive: true, force: true });
     }
     fs.mkdirSync(this.dataDir, { recursive: true });
   }
@@ -74,4 +82,10 @@ export class StoreShelf {
   copyTo(target: string): void {
     fs.cpSync(this.dataDir, target, { recursive: true });
   }
+}
+
+/** When a shelved store finished loading (0 for an incomplete one, dropped first). */
+function loadedAt(manifest: string): number {
+  if (!fs.existsSync(manifest)) return 0;
+  return fs.statSync(manifest).mtimeMs;
 }
