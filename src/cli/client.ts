@@ -72,7 +72,8 @@ async function run(registry: ClientRegistry, args: string[]): Promise<string> {
 
 async function main(): Promise<number> {
   const config = loadConfig();
-  const engine = await openStorageEngine(config);
+  // Beside a running server: the registry is read from SQLite every time, so it needs no lock.
+  const engine = await openStorageEngine(config, { exclusive: false });
   try {
     console.log(await run(new ClientRegistry(engine), process.argv.slice(2)));
     return 0;

@@ -89,4 +89,30 @@ describe('Durability of acknowledged writes', function () {
       await killed(second.child);
     }
   });
+
+  it('refuses to start a second server on a DATA_DIR another process has open, and says why, while the first goes on serving', async () => {
+    const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-fhir-one-process-'));
+    const first = await startServerProcess(shared);
+    try {
+      const refused = await startServerProcess(shared).then(
+        async (started) => {
+          await killed(started.child);
+          return undefined;
+        },
+        (error: Error) => error.message,
+      );
+      assert.ok(refused, 'a second server started on the same embedded store');
+      assert.match(refused, /exited with 1/);
+      assert.match(refused, /open in another process/);
+      const created = await fetch(`${first.base}/Practitioner`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/fhir+json' },
+        body: JSON.stringify({ resourceType: 'Practitioner', name: [{ family: 'Still served' }] }),
+      });
+      assert.equal(created.status, 201);
+    } finally {
+      await killed(first.child);
+      fs.rmSync(shared, { recursive: true, force: true });
+    }
+  });
 });

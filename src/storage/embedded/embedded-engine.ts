@@ -18,6 +18,7 @@
  * what was built on changes that are not. Reads go on; a restart recovers from the file.
  */
 import type { Document, DocumentCollection, IndexSpec, StorageEngine, StorageSession } from '../port';
+import { DataDirLock } from './data-dir-lock';
 import { DiskCollection } from './disk-collection';
 import { EmbeddedHistoryClock } from './history-clock';
 import { cacheKey, DocumentCache } from './document-cache';
@@ -32,6 +33,12 @@ export interface EmbeddedEngineOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Collections with the fields their queries select on as SQL columns (history), rather than in `documents`. */
   diskCollections?: Record<string, DiskCollectionLayout>;
+  /**
+   * False only for a tool that writes nothing a running server holds in memory (`npm run client`: the
+   * registry is a disk collection, read from SQLite every time). Otherwise the engine takes the
+   * store's lock and a second process is refused (data-dir-lock.ts).
+   */
+  exclusive?: boolean;
   /** Bound of the cache of parsed documents, in MB of estimated heap. */
   cacheMb?: number;
   /**
@@ -74,6 +81,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
   /** Schema, every read, index builds, and small groups' writes. */
   private readonly sqlite: SqliteFile;
   private readonly writer: SqliteWriter;
+  private readonly dataDirLock?: DataDirLock;
   private readonly disk = new Map<string, DiskCollection<Document>>();
   private readonly stored = new Map<string, StoredCollection<Document>>();
   private readonly cache: DocumentCache;
@@ -95,10 +103,16 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
     this.beforeDurable = options.beforeDurable;
     this.rangeCap = options.rangeCap ?? RANGE_CAP;
     const synchronous = options.synchronous ?? 'NORMAL';
-    this.sqlite = new SqliteFile(options.dataDir, synchronous);
-    this.diskLayouts = options.diskCollections ?? {};
-    this.cache = new DocumentCache((options.cacheMb ?? DEFAULT_CACHE_MB) * 1024 * 1024);
-    this.writer = new SqliteWriter({ dataDir: options.dataDir, synchronous });
+    if (options.exclusive !== false) this.dataDirLock = DataDirLock.acquire(options.dataDir);
+    try {
+      this.sqlite = new SqliteFile(options.dataDir, synchronous);
+      this.diskLayouts = options.diskCollections ?? {};
+      this.cache = new DocumentCache((options.cacheMb ?? DEFAULT_CACHE_MB) * 1024 * 1024);
+      this.writer = new SqliteWriter({ dataDir: options.dataDir, synchronous });
+    } catch (error) {
+      this.dataDirLock?.release();
+      throw error;
+    }
   }
 
   collection<T extends Document>(name: string): DocumentCollection<T> {
@@ -298,6 +312,7 @@ export class EmbeddedEngine implements StorageEngine, SessionRunner, StoredColle
       }
       await this.writer.close();
       this.sqlite.close();
+      this.dataDirLock?.release();
     });
   }
 }
