@@ -62,6 +62,12 @@ export interface ServerConfig {
    * so that concurrency tests on the embedded engine see requests overlap. Never set in production.
    */
   simulatedRoundTrips: boolean;
+  /**
+   * Minutes a finished bulk export's manifest and files are kept (BULK_EXPORT_RETENTION_MINUTES): they
+   * hold patient data, so they go once the client has had time to fetch them. The manifest's status
+   * answer says when, in its Expires header.
+   */
+  bulkExportRetentionMinutes: number;
   /** What the HTTP perimeter allows (src/http): limits that protect the server from its callers. */
   perimeter: {
     /** Origins allowed to call from a browser (CORS); empty: CORS off. */
@@ -225,6 +231,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10000, 1),
     maxTransactionEntries: integer(env, 'MAX_TRANSACTION_ENTRIES', 1000, 1),
     simulatedRoundTrips: bool(env, 'STORAGE_SIMULATED_ROUND_TRIPS', false),
+    bulkExportRetentionMinutes: integer(env, 'BULK_EXPORT_RETENTION_MINUTES', 24 * 60),
     perimeter: {
       corsOrigins: origins(env.CORS_ORIGINS),
       hstsMaxAge: integer(env, 'HSTS_MAX_AGE', 0),

@@ -111,6 +111,7 @@ export async function buildServer(config: ServerConfig, logger: Logger = createL
   const bulkExport = new BulkExportService(
     { repository, search, access: services.access, jobs: new ExportJobStore(engine), logger, directory: path.join(config.dataDir, 'bulk-export') },
     [...resourceTypes()].sort(),
+    config.bulkExportRetentionMinutes * 60_000,
   );
   for (const operation of exportOperations(bulkExport)) services.operations.register(operation);
   await seedConformanceResources(repository, loadConformanceResources());

@@ -36,6 +36,8 @@ export interface ExportJob {
   typesDone: number;
   typesTotal: number;
   error?: string;
+  /** When the job completed or failed (epoch ms): its retention runs from then. */
+  finishedAt?: number;
 }
 
 export const JOB_COLLECTION = 'bulk_export_jobs';
@@ -61,6 +63,12 @@ export class ExportJobStore {
 
   async remove(id: string): Promise<boolean> {
     return (await this.jobs.deleteOne({ _id: id })).deletedCount > 0;
+  }
+
+  /** Jobs that finished before `cutoff` (epoch ms), a bounded number at a time. */
+  finishedBefore(cutoff: number): Promise<ExportJob[]> {
+    const unrecorded = { finishedAt: { $exists: false }, status: { $ne: 'in-progress' }, transactionTime: { $lt: cutoff } };
+    return this.jobs.find({ $or: [{ finishedAt: { $lt: cutoff } }, unrecorded] }, { sort: { _id: 1 }, limit: 1000 });
   }
 
   unfinished(): Promise<ExportJob[]> {

@@ -94,7 +94,10 @@ export function exportOperations(service: BulkExportService): OperationHandler[]
         return { status: 202, headers: { 'X-Progress': `${job.typesDone} of ${job.typesTotal || '?'} types exported`, 'Retry-After': '2' }, body: undefined };
       }
       if (job.status === 'failed') throw new FhirError(500, outcome([issue('error', 'exception', job.error ?? 'The export failed')]));
-      return { status: 200, headers: {}, representation: { contentType: 'application/json; charset=utf-8', content: JSON.stringify(manifest(job)) } };
+      // Bulk Data Access 2.0: the complete status may say, in Expires, when the files stop being available.
+      const expiresAt = service.expiresAt(job);
+      const headers: Record<string, string> = expiresAt === undefined ? {} : { Expires: new Date(expiresAt).toUTCString() };
+      return { status: 200, headers, representation: { contentType: 'application/json; charset=utf-8', content: JSON.stringify(manifest(job)) } };
     },
   };
   const file: OperationHandler = {

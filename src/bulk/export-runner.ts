@@ -134,12 +134,14 @@ export async function runExport(deps: ExportDeps, job: ExportJob, allTypes: read
       await deps.jobs.save(job);
     }
     job.status = 'completed';
+    job.finishedAt = Date.now();
     await deps.jobs.save(job);
   } catch (error) {
     if (stopped()) return;
     deps.logger.error('A bulk export job failed', error);
     job.status = 'failed';
     job.error = 'The export failed on the server; the incident has been logged';
+    job.finishedAt = Date.now();
     await deps.jobs.save(job).catch(() => undefined);
   }
 }

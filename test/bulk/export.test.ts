@@ -145,6 +145,18 @@ describe('Bulk Data export ($export)', () => {
     }
   });
 
+  it('says in Expires when the files go: the retention period (24 hours by default) after the export finished', async () => {
+    const status = await kickOff(t.api, '$export?_type=Patient');
+    await manifestOf(t.api, status);
+    const res = await t.api().get(status);
+    const manifest = JSON.parse(res.text) as Manifest;
+    const expires = Date.parse(res.headers.expires);
+    const day = 24 * 60 * 60_000;
+    // HTTP dates are whole seconds; the export finished after its transactionTime and before this answer.
+    assert.ok(expires >= Date.parse(manifest.transactionTime) + day - 1000, `${res.headers.expires} is a day after ${manifest.transactionTime}`);
+    assert.ok(expires <= Date.parse(res.headers.date) + day, `${res.headers.expires} is at most a day after ${res.headers.date}`);
+  });
+
   it('says 404 for a job it does not know', async () => {
     assert.equal((await t.api().get('/fhir/$export-status/00000000-0000-7000-8000-000000000000')).status, 404);
   });
@@ -172,6 +184,46 @@ describe('Bulk export jobs survive a restart', () => {
       const resumed = await exported(api, await manifestOf(api, cut));
       assert.equal(resumed.get('MedicationStatement')?.length, 9);
       assert.equal(resumed.get('Patient')?.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('Bulk export retention', () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtm-fhir-bulk-retention-'));
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const jobDirectory = (statusPath: string) => path.join(dataDir, 'bulk-export', statusPath.split('/').pop() as string);
+
+  it('removes finished exports and their files once the retention period has passed, whether or not anyone asks again', async () => {
+    let server: FhirServer = await buildServer(testConfig({ dataDir }));
+    let api: Agent = () => request(server.app);
+    await createResource({ api, base: '/fhir' } as unknown as TestServer, { resourceType: 'Patient', name: [{ family: 'Exported' }] });
+    const fetched = await kickOff(api, '$export?_type=Patient');
+    const manifest = await manifestOf(api, fetched);
+    const never = await kickOff(api, '$export?_type=Patient');
+    await manifestOf(api, never);
+    assert.ok(fs.existsSync(jobDirectory(fetched)) && fs.existsSync(jobDirectory(never)));
+    await server.close();
+
+    // Started again with no retention at all: every finished export is past it.
+    server = await buildServer(testConfig({ dataDir, bulkExportRetentionMinutes: 0 }));
+    api = () => request(server.app);
+    try {
+      assert.ok(!fs.existsSync(jobDirectory(fetched)) && !fs.existsSync(jobDirectory(never)), 'the files are gone before anyone asks');
+      assert.equal((await api().get(fetched)).status, 404);
+      assert.equal((await api().get(new URL(manifest.output[0].url).pathname)).status, 404);
+
+      // A job that finishes now is unknown as soon as it has finished.
+      const current = await kickOff(api, '$export?_type=Patient');
+      let res = await api().get(current);
+      for (let i = 0; i < 600 && res.status === 202; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        res = await api().get(current);
+      }
+      assert.equal(res.status, 404, res.text);
+      assert.equal(res.body.resourceType, 'OperationOutcome');
+      assert.ok(!fs.existsSync(jobDirectory(current)));
     } finally {
       await server.close();
     }
