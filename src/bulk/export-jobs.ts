@@ -41,6 +41,8 @@ export interface ExportJob {
 }
 
 export const JOB_COLLECTION = 'bulk_export_jobs';
+/** Most jobs finishedBefore returns at once. */
+export const FINISHED_BATCH = 1000;
 
 export class ExportJobStore {
   private readonly jobs: DocumentCollection<ExportJob>;
@@ -68,7 +70,7 @@ export class ExportJobStore {
   /** Jobs that finished before `cutoff` (epoch ms), a bounded number at a time. */
   finishedBefore(cutoff: number): Promise<ExportJob[]> {
     const unrecorded = { finishedAt: { $exists: false }, status: { $ne: 'in-progress' }, transactionTime: { $lt: cutoff } };
-    return this.jobs.find({ $or: [{ finishedAt: { $lt: cutoff } }, unrecorded] }, { sort: { _id: 1 }, limit: 1000 });
+    return this.jobs.find({ $or: [{ finishedAt: { $lt: cutoff } }, unrecorded] }, { sort: { _id: 1 }, limit: FINISHED_BATCH });
   }
 
   unfinished(): Promise<ExportJob[]> {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SecurityContext } from '../interactions/types';
 import { newResourceId } from '../repository/resource-ids';
-import type { ExportJob, ExportJobStore, ExportLevel } from './export-jobs';
+import { type ExportJob, type ExportJobStore, type ExportLevel, FINISHED_BATCH } from './export-jobs';
 import type { ExportRequest } from './export-request';
 import { type ExportDeps, jobDirectory, runExport } from './export-runner';
 
@@ -72,12 +72,13 @@ export class BulkExportService {
   /** Removes every finished job past its retention, with its files. */
   async sweep(): Promise<number> {
     let removed = 0;
-    for (;;) {
-      const expired = await this.deps.jobs.finishedBefore(Date.now() - this.retentionMs + 1);
+    let expired: ExportJob[];
+    do {
+      expired = await this.deps.jobs.finishedBefore(Date.now() - this.retentionMs + 1);
       for (const job of expired) await this.delete(job);
       removed += expired.length;
-      if (expired.length === 0) return removed;
-    }
+    } while (expired.length === FINISHED_BATCH);
+    return removed;
   }
 
   /** Stops the job if it runs, and removes it and its files. */
