@@ -4,6 +4,33 @@ import { createResourceValidator } from '../../src/validation';
 import { exampleFiles, readExample } from './example-files';
 
 const validator = createResourceValidator({ lenientUnknownProfiles: false });
+const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
+
+/**
+ * The NPI's check digit (CMS, "Requirements for National Provider Identifier check digit"): the Luhn
+ * formula over the 10 digits prefixed with 80840, the card issuer prefix of US health applications.
+ */
+function hasValidNpiCheckDigit(npi: string): boolean {
+  if (!/^[0-9]{10}$/.test(npi)) return false;
+  let sum = 0;
+  [...`80840${npi}`].reverse().forEach((c, i) => {
+    const d = Number(c) * (i % 2 === 1 ? 2 : 1);
+    sum += d > 9 ? d - 9 : d;
+  });
+  return sum % 10 === 0;
+}
+
+/** Every identifier value with the NPI system, anywhere in the JSON. */
+function npisIn(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) for (const item of value) npisIn(item, found);
+  else if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (record.system === NPI_SYSTEM && typeof record.value === 'string') found.push(record.value);
+    for (const child of Object.values(record)) npisIn(child, found);
+  }
+  return found;
+}
+
 const problems = (issues: OperationOutcomeIssue[]): string =>
   issues.map((i) => `${i.severity} ${i.expression?.[0] ?? ''}: ${i.diagnostics}`).join('\n');
 
@@ -14,6 +41,10 @@ describe('examples/', () => {
       const result = validator.validate(resource);
       assert.deepEqual(result.issues, [], problems(result.issues));
       assert.equal(result.valid, true);
+    });
+
+    it(`${file}: every NPI has a valid check digit, as systems that receive it check`, () => {
+      for (const npi of npisIn(readExample(file))) assert.ok(hasValidNpiCheckDigit(npi), `NPI ${npi} fails its check digit`);
     });
 
     const sample = readExample(file);
