@@ -5,9 +5,7 @@
  * retried after an exponential back-off; after `maxAttempts` (or at once, for an endpoint the policy
  * refuses) the Subscription is set to status error with the reason in Subscription.error, and its
  * pending notifications are dropped. Setting it active again resumes delivery of new writes.
- * When a Subscription's end comes, it is set to status off and what it had pending is dropped: a
- * timer wakes the dispatcher at the earliest end. Pending notifications survive a restart: they are
- * in storage, and start() picks them up.
+ * Pending notifications survive a restart: they are in storage, and start() picks them up.
  */
 import type { Resource, Subscription } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/outcome';
@@ -20,7 +18,7 @@ import type { DeliveryStore, PendingDelivery } from './delivery-store';
 import type { EndpointPolicy } from './endpoint-policy';
 import type { CriteriaMatcher } from './matcher';
 import { sendNotification } from './rest-hook';
-import { checkSubscription, hasEnded, type RestHook } from './subscription-resource';
+import { checkSubscription, type RestHook } from './subscription-resource';
 
 export interface DeliveryOptions {
   concurrency: number;
@@ -48,16 +46,12 @@ export interface DispatcherDeps {
 
 type Step = 'next' | 'stop';
 
-/** The longest a Node timer waits (~24.8 days); a later end is looked at again then. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export class DeliveryDispatcher {
   private readonly lanes = new Map<string, Promise<void>>();
   /** Subscriptions waiting out a back-off, until when: their later notifications wait too (write order). */
   private readonly backingOff = new Map<string, number>();
   private readonly aborts = new Set<AbortController>();
   private timer?: NodeJS.Timeout;
-  private endTimer?: NodeJS.Timeout;
   private pumping = false;
   private again = false;
   private closed = false;
@@ -80,7 +74,6 @@ export class DeliveryDispatcher {
     }
     this.pumping = true;
     try {
-      await this.turnOffEnded();
       do {
         this.again = false;
         const free = this.deps.options.concurrency - this.lanes.size;
@@ -96,16 +89,6 @@ export class DeliveryDispatcher {
     } finally {
       this.pumping = false;
     }
-  }
-
-  /** Sets every active Subscription whose end has come to off, and wakes up again at the next end. */
-  private async turnOffEnded(): Promise<void> {
-    for (const id of this.deps.active.ended(this.now())) await this.retire(id, 'off');
-    if (this.endTimer) clearTimeout(this.endTimer);
-    const next = this.deps.active.nextEnd(this.now());
-    if (next === undefined || this.closed) return;
-    this.endTimer = setTimeout(this.wake, Math.min(MAX_TIMER_MS, next - this.now()));
-    this.endTimer.unref();
   }
 
   private async scheduleNext(): Promise<void> {
@@ -147,16 +130,15 @@ export class DeliveryDispatcher {
       await deliveries.dropAll(delivery.subscription);
       return 'stop';
     }
-    if (hasEnded(subscription, this.now())) return this.retire(delivery.subscription, 'off');
     let hook: RestHook;
     try {
       hook = checkSubscription(subscription, this.deps.parser, this.deps.policy);
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
-      return this.retire(delivery.subscription, 'error', error.outcome.issue?.[0]?.diagnostics ?? 'the Subscription can no longer be honoured');
+      return this.fail(subscription, error.outcome.issue?.[0]?.diagnostics ?? 'the Subscription can no longer be honoured');
     }
     const owner = await this.deps.ownerOf(subscription);
-    if ('refused' in owner) return this.retire(delivery.subscription, 'error', owner.refused);
+    if ('refused' in owner) return this.fail(subscription, owner.refused);
     const resource = await this.version(delivery);
     if (!resource || !(await this.notifies(hook, owner, resource))) {
       await deliveries.done(delivery);
@@ -176,7 +158,7 @@ export class DeliveryDispatcher {
     const attempts = delivery.attempts + 1;
     this.deps.logger.warn('A subscription notification failed', { event: 'subscription-delivery-failed', subscription: delivery.subscription, attempt: attempts, reason: result.reason });
     if (result.permanent || attempts >= this.deps.options.maxAttempts) {
-      return this.retire(delivery.subscription, 'error', result.permanent ? result.reason : `${result.reason} (${attempts} attempts)`);
+      return this.fail(subscription, result.permanent ? result.reason : `${result.reason} (${attempts} attempts)`);
     }
     const { retryBaseMs, retryMaxMs } = this.deps.options;
     const due = this.now() + Math.min(retryMaxMs, retryBaseMs * 2 ** (attempts - 1));
@@ -201,18 +183,15 @@ export class DeliveryDispatcher {
     return this.deps.access.mayAccess(owner, resource, 'r');
   }
 
-  /**
-   * Sets an active Subscription to error (with the reason) or off (its end has come), and drops what
-   * it had pending. A concurrent write of the Subscription wins: it is read again and re-judged.
-   */
-  private async retire(id: string, status: 'error' | 'off', reason?: string): Promise<Step> {
+  /** Sets the Subscription to error with the reason, and drops what it had pending. */
+  private async fail(subscription: Subscription, reason: string): Promise<Step> {
+    const id = subscription.id as string;
     for (let attempt = 0; attempt < 5; attempt++) {
       const doc = await this.deps.repository.readDocument('Subscription', id);
       const current = doc && !doc.deleted ? (doc.resource as Subscription) : undefined;
       if (!current || current.status !== 'active') break;
-      if (status === 'off' && !hasEnded(current, this.now())) return 'next'; // its end was moved since
       try {
-        await this.deps.repository.update({ ...current, id, status, ...(reason ? { error: reason } : {}) }, { ifMatch: doc?.vid });
+        await this.deps.repository.update({ ...current, id, status: 'error', error: reason }, { ifMatch: doc?.vid });
         break;
       } catch (error) {
         if (!(error instanceof FhirError && error.status === 412)) throw error;
@@ -220,8 +199,7 @@ export class DeliveryDispatcher {
     }
     this.deps.active.remove(id);
     const dropped = await this.deps.deliveries.dropAll(id);
-    if (status === 'off') this.deps.logger.info('A subscription ended and was set to off', { event: 'subscription-ended', subscription: id, dropped });
-    else this.deps.logger.warn('A subscription was set to error', { event: 'subscription-error-status', subscription: id, dropped });
+    this.deps.logger.warn('A subscription was set to error', { event: 'subscription-error-status', subscription: id, dropped });
     return 'stop';
   }
 
@@ -232,7 +210,6 @@ export class DeliveryDispatcher {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.endTimer) clearTimeout(this.endTimer);
     for (const abort of this.aborts) abort.abort();
     await Promise.all(this.lanes.values());
   }

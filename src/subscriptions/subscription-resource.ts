@@ -36,18 +36,6 @@ function unprocessable(message: string, expression: string): FhirError {
   return new FhirError(422, [issue('error', 'business-rule', message, expression)]);
 }
 
-/** When the server turns the Subscription off (R4 Subscription.end), in epoch ms; undefined: never. */
-export function endOf(subscription: Subscription): number | undefined {
-  const end = subscription.end ? Date.parse(subscription.end) : NaN;
-  return Number.isNaN(end) ? undefined : end;
-}
-
-/** Whether the Subscription's end has come (R4 status `off`: "... or the subscription has expired"). */
-export function hasEnded(subscription: Subscription, now: number): boolean {
-  const end = endOf(subscription);
-  return end !== undefined && end <= now;
-}
-
 /** "Task?code=...|cmr&status=completed" as a type and its parameters (decoded as a query string is). */
 export function parseCriteria(criteria: string | undefined): Criteria {
   const [type, query = ''] = (criteria ?? '').split(/\?(.*)/s, 2);

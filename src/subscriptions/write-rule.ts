@@ -3,8 +3,7 @@
  * notification per active Subscription of its type (delivery-store.ts), and a callback that wakes
  * the deliveries only once the transaction is durable (storage/commit-hooks.ts), so a write that
  * rolls back (a failed transaction Bundle) never notifies. Subscriptions themselves are checked
- * (422) and a requested one becomes active as it is stored (R4: the server activates it), or off
- * when its end has already come.
+ * (422) and a requested one becomes active as it is stored (R4: the server activates it).
  */
 import type { Resource, Subscription } from '@medplum/fhirtypes';
 import type { WriteRule } from '../repository/repository';
@@ -13,7 +12,7 @@ import type { CommitHooks } from '../storage/commit-hooks';
 import type { ActiveSubscriptions } from './active-subscriptions';
 import type { DeliveryStore } from './delivery-store';
 import type { EndpointPolicy } from './endpoint-policy';
-import { checkSubscription, hasEnded } from './subscription-resource';
+import { checkSubscription } from './subscription-resource';
 
 export interface SubscriptionRuleDeps {
   parser: CriteriaParser;
@@ -28,10 +27,8 @@ export interface SubscriptionRuleDeps {
 export function subscriptionWriteRule(deps: SubscriptionRuleDeps): WriteRule {
   return {
     prepare(next: Resource): Resource | undefined {
-      if (next.resourceType !== 'Subscription') return undefined;
-      if (next.status !== 'requested' && next.status !== 'active') return undefined;
-      if (hasEnded(next, Date.now())) return { ...next, status: 'off' };
-      return next.status === 'requested' ? { ...next, status: 'active' } : undefined;
+      if (next.resourceType !== 'Subscription' || next.status !== 'requested') return undefined;
+      return { ...next, status: 'active' };
     },
     check(next: Resource): void {
       if (next.resourceType === 'Subscription') checkSubscription(next, deps.parser, deps.policy);
@@ -39,10 +36,7 @@ export function subscriptionWriteRule(deps: SubscriptionRuleDeps): WriteRule {
     async after(stored: Resource, _previous: Resource | undefined, session): Promise<void> {
       if (stored.resourceType === 'Subscription') {
         const subscription = stored as Subscription;
-        deps.commitHooks.afterCommit(session, () => {
-          deps.active.put(subscription);
-          deps.wake(); // its end, if it has one, is the dispatcher's to keep
-        });
+        deps.commitHooks.afterCommit(session, () => deps.active.put(subscription));
       }
       const subscribers = deps.active.of(stored.resourceType);
       if (subscribers.length === 0) return;

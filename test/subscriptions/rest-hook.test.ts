@@ -118,34 +118,6 @@ describe('R4 rest-hook Subscriptions', function () {
     assert.equal(JSON.parse((await receiver.next()).body).title, 'After the outage');
   });
 
-  /** Two matching writes, each awaited at the marker Subscription's path: what else arrived meanwhile shows. */
-  async function pathsNotifiedAlongsideMarker(): Promise<string[]> {
-    await subscribe(`List?code=${DISCHARGE_LIST}`, {}, '/marker');
-    const paths: string[] = [];
-    for (const title of ['First after the end', 'Second after the end']) {
-      assert.equal((await post(t, 'List', dischargeList('walter-nguyen', title))).status, 201);
-      for (let path = ''; path !== '/marker'; ) paths.push((path = (await receiver.next()).path));
-    }
-    return paths;
-  }
-
-  it('stores a Subscription whose end has already passed as off, and notifies it of nothing', async () => {
-    const ended = await post(t, 'Subscription', { ...subscription(`List?code=${DISCHARGE_LIST}`, receiver.url('/ended')), end: '2020-01-01T00:00:00Z' });
-    assert.equal(ended.status, 201, JSON.stringify(ended.body));
-    assert.equal(ended.body.status, 'off');
-    assert.deepEqual(await pathsNotifiedAlongsideMarker(), ['/marker', '/marker']);
-  });
-
-  it('turns an active Subscription off when its end comes, and then notifies it of nothing', async () => {
-    const end = new Date(Date.now() + 1000).toISOString();
-    const ending = await post(t, 'Subscription', { ...subscription(`List?code=${DISCHARGE_LIST}`, receiver.url('/ending')), end });
-    assert.equal(ending.body.status, 'active');
-    const off = await subscriptionWhen(t, ending.body.id, (s) => s.status !== 'active');
-    assert.equal(off.status, 'off');
-    assert.equal(off.error, undefined);
-    assert.deepEqual(await pathsNotifiedAlongsideMarker(), ['/marker', '/marker']);
-  });
-
   it('refuses (422) a criteria it cannot evaluate, another channel type, a payload other than FHIR JSON and a header that is not one line', async () => {
     const cases = [
       subscription('Task?no-such-parameter=1', receiver.url()),
